@@ -1,0 +1,1 @@
+"""Identity and access: API tokens now; projects, roles, masking and audit build on this."""
