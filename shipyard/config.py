@@ -50,7 +50,9 @@ class PipelineSettings(BaseModel):
 
 
 class ServingSettings(BaseModel):
-    triton_url: str = Field("", description="host:port of an external Triton HTTP endpoint; empty = start one")
+    triton_url: str = Field(
+        "", description="host:port of an external Triton HTTP endpoint; empty = start one"
+    )
     model_repository: str = ".shipyard/triton/models"
     http_port: int = Field(0, ge=0, le=65535, description="0 = pick a free port")
     grpc_port: int = Field(0, ge=0, le=65535)
@@ -113,7 +115,9 @@ def load_config(toml_path: Path) -> ShipyardConfig:
         with toml_path.open("rb") as fh:
             tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"{toml_path}: not valid TOML ({exc}); fix the file or re-run `shipyard init`") from exc
+        raise InvalidInput(
+            f"{toml_path}: not valid TOML ({exc}); fix the file or re-run `shipyard init`"
+        ) from exc
     except OSError as exc:
         raise InvalidInput(f"{toml_path}: cannot be read ({exc.strerror})") from exc
     # A subclass per file keeps the TOML path off the shared class, so two workspaces never mix.
@@ -134,7 +138,10 @@ def _describe(exc: ValidationError) -> str:
 
 def default_toml(project: str) -> str:
     """The ``shipyard.toml`` written by ``shipyard init``: every setting, with its embedded default."""
-    lines = ["# Shipyard workspace. Empty values use the embedded default; SHIPYARD_<SECTION>__<KEY> overrides.", ""]
+    lines = [
+        "# Shipyard workspace. Empty values use the embedded default; SHIPYARD_<SECTION>__<KEY> overrides.",
+        "",
+    ]
     # model_construct skips the environment: the file records defaults, not this shell's overrides.
     data: dict[str, Any] = ShipyardConfig.model_construct().model_dump()
     data["project"]["name"] = project

@@ -16,12 +16,12 @@ from shipyard.config import CONFIG_FILENAME, ShipyardConfig, load_config
 from shipyard.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from shipyard.features.service import FeatureService
     from shipyard.bridge.service import PipelineService
+    from shipyard.features.service import FeatureService
+    from shipyard.governance.tokens import TokenService
     from shipyard.gpu_runtime.deployments import DeploymentService
     from shipyard.monitor.service import MonitorService
     from shipyard.registry.service import RegistryService
-    from shipyard.governance.tokens import TokenService
     from shipyard.store.db import MetadataStore
 
 STATE_DIRNAME = ".shipyard"
@@ -67,8 +67,7 @@ class Workspace:
 
     @cached_property
     def store(self) -> MetadataStore:
-        from shipyard.governance.tokens import TokenService
-    from shipyard.store.db import MetadataStore
+        from shipyard.store.db import MetadataStore
 
         url = self.config.store.url or f"sqlite:///{self.state_dir / 'shipyard.db'}"
         return MetadataStore.connect(url)
@@ -128,7 +127,9 @@ def find_root(path: str | os.PathLike[str] | None = None) -> Path:
         if root.is_file():
             if root.name == CONFIG_FILENAME:
                 return root.parent
-            raise InvalidInput(f"workspace path {root} is a file; pass the folder that holds {CONFIG_FILENAME}")
+            raise InvalidInput(
+                f"workspace path {root} is a file; pass the folder that holds {CONFIG_FILENAME}"
+            )
         if not (root / CONFIG_FILENAME).is_file():
             raise NotFound(f"no {CONFIG_FILENAME} in {root}; create one with `shipyard init {root}`")
         return root
@@ -149,7 +150,9 @@ def _run_context_from_env() -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{RUN_CONTEXT_ENV} is not valid JSON ({exc}); unset it outside a pipeline run") from exc
+        raise InvalidInput(
+            f"{RUN_CONTEXT_ENV} is not valid JSON ({exc}); unset it outside a pipeline run"
+        ) from exc
     if not isinstance(value, dict):
         raise InvalidInput(f"{RUN_CONTEXT_ENV} must be a JSON object, got {type(value).__name__}")
     return value

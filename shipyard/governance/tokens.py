@@ -55,7 +55,9 @@ class TokenService:
     def verify(self, secret: str | None) -> TokenInfo:
         """Return the token's info, or raise ``Unauthorized`` (missing, unknown or revoked)."""
         if not secret:
-            raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>' (see `shipyard token create`)")
+            raise Unauthorized(
+                "missing bearer token: send 'Authorization: Bearer <token>' (see `shipyard token create`)"
+            )
         digest = _hash(secret)
         with self._store.session() as s:
             row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest))

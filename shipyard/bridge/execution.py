@@ -1,0 +1,226 @@
+"""Run one step notebook with papermill: the body of every generated Dagster asset.
+
+The same function serves ``shipyard pipeline run`` (in-process ``dagster.materialize``, which passes the
+run folder and parameters as run tags) and ``dagster dev -f definitions.py`` (no tags: the Dagster run id
+names the run folder and parameters keep their defaults).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from shipyard.bridge.dependencies import RUN_DIR_PARAMETER
+from shipyard.bridge.paths import (
+    OUTPUT_NOTEBOOK,
+    RESULT_FILE,
+    find_workspace_root,
+    read_spec,
+    step_notebook,
+    step_run_dir,
+)
+from shipyard.errors import OperationFailed
+
+TAG_RUN_ID = "shipyard/run_id"
+TAG_RUN_DIR = "shipyard/run_dir"
+TAG_WORKSPACE = "shipyard/workspace"
+TAG_PARAMS = "shipyard/params"
+RUN_CONTEXT_ENV = "SHIPYARD_RUN_CONTEXT"
+WORKSPACE_ENV = "SHIPYARD_WORKSPACE"
+
+# The kernel inherits this process's environment and papermill works in it: one step at a time.
+_STEP_LOCK = threading.Lock()
+
+
+@dataclass
+class StepOutcome:
+    """How one step notebook ran; written to ``RUN_DIR/STEP/result.json``."""
+
+    status: str
+    duration_s: float
+    output_notebook: str
+    error: str | None
+    started_at: str
+    finished_at: str
+
+
+def execute_step(context: Any, pipeline_dir: str | os.PathLike[str], step: str) -> Any:
+    """Run ``step`` of the pipeline in ``pipeline_dir`` for a Dagster asset; a failed notebook fails the asset."""
+    import dagster as dg
+
+    pipeline_path = Path(pipeline_dir).resolve()
+    tags: Mapping[str, str] = context.run.tags
+    root = _workspace_root(tags, pipeline_path)
+    from shipyard.config import CONFIG_FILENAME, load_config
+
+    config = load_config(root / CONFIG_FILENAME)
+    run_id = tags.get(TAG_RUN_ID) or context.run.run_id
+    runs_dir = Path(config.pipelines.runs_dir)
+    run_dir = Path(tags[TAG_RUN_DIR]) if TAG_RUN_DIR in tags else (root / runs_dir if not runs_dir.is_absolute()
+                                                                   else runs_dir) / run_id
+    params = json.loads(tags.get(TAG_PARAMS, "{}"))
+    outcome = run_step_notebook(
+        workspace_root=root,
+        pipeline_dir=pipeline_path,
+        step=step,
+        run_id=run_id,
+        run_dir=run_dir,
+        params=params,
+        kernel=config.pipelines.kernel,
+        timeout_s=config.pipelines.step_timeout_s,
+    )
+    metadata = {
+        "output_notebook": dg.MetadataValue.path(outcome.output_notebook),
+        "duration_s": dg.MetadataValue.float(outcome.duration_s),
+        "shipyard_run_id": dg.MetadataValue.text(run_id),
+    }
+    if outcome.error is not None:
+        raise dg.Failure(description=outcome.error, metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def run_step_notebook(
+    *,
+    workspace_root: Path,
+    pipeline_dir: Path,
+    step: str,
+    run_id: str,
+    run_dir: Path,
+    params: Mapping[str, Any],
+    kernel: str,
+    timeout_s: int,
+) -> StepOutcome:
+    """Execute the step notebook into ``RUN_DIR/STEP/output.ipynb``; failures are returned, not raised."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    spec = read_spec(pipeline_dir)
+    source = spec["source"]
+    notebook_path = Path(source["path"])
+    if not notebook_path.is_absolute():
+        notebook_path = workspace_root / notebook_path
+    folder = step_run_dir(run_dir, step)
+    folder.mkdir(parents=True, exist_ok=True)
+    output = folder / OUTPUT_NOTEBOOK
+    context = {
+        "pipeline": spec["name"],
+        "run_id": run_id,
+        "step": step,
+        "notebook_path": str(notebook_path),
+        "notebook_sha256": source["sha256"],
+        "run_dir": str(run_dir),
+    }
+    cwd = notebook_path.parent if notebook_path.parent.is_dir() else workspace_root
+    started = _now()
+    _write_result(folder, StepOutcome("running", 0.0, str(output), None, started, ""))
+    error: str | None = None
+    t0 = time.perf_counter()
+    with _STEP_LOCK, _environ({WORKSPACE_ENV: str(workspace_root), RUN_CONTEXT_ENV: json.dumps(context)}):
+        try:
+            papermill.execute_notebook(
+                str(step_notebook(pipeline_dir, step)),
+                str(output),
+                parameters={**params, RUN_DIR_PARAMETER: str(run_dir)},
+                kernel_name=kernel,
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout_s,
+                # nbclient starts the kernel in this folder; papermill's own cwd= would chdir this process.
+                resources={"metadata": {"path": str(cwd)}},
+            )
+        except PapermillExecutionError as exc:
+            error = _describe_cell_error(step, output, exc.ename, exc.evalue)
+        except Exception as exc:  # noqa: BLE001 - kernel start, timeout, dead kernel: all end the step
+            error = _describe_engine_error(step, kernel, exc)
+    outcome = StepOutcome(
+        status="failed" if error else "succeeded",
+        duration_s=round(time.perf_counter() - t0, 3),
+        output_notebook=str(output),
+        error=error,
+        started_at=started,
+        finished_at=_now(),
+    )
+    _write_result(folder, outcome)
+    return outcome
+
+
+def read_outcome(run_dir: Path, step: str) -> StepOutcome | None:
+    """The recorded outcome of ``step`` in ``run_dir``, or None when it never started."""
+    path = step_run_dir(run_dir, step) / RESULT_FILE
+    if not path.is_file():
+        return None
+    return StepOutcome(**json.loads(path.read_text()))
+
+
+def _workspace_root(tags: Mapping[str, str], pipeline_dir: Path) -> Path:
+    explicit = tags.get(TAG_WORKSPACE) or os.environ.get(WORKSPACE_ENV)
+    root = Path(explicit).resolve() if explicit else find_workspace_root(pipeline_dir)
+    if root is None:
+        raise OperationFailed(
+            f"no shipyard.toml at or above {pipeline_dir}; set {WORKSPACE_ENV} to the workspace folder"
+        )
+    return root
+
+
+def _describe_cell_error(step: str, output: Path, ename: str, evalue: str) -> str:
+    import nbformat
+
+    from shipyard.bridge.stepnotebook import source_cell_of
+
+    where = "a cell"
+    try:
+        nb = nbformat.read(str(output), as_version=4)
+    except (OSError, ValueError):
+        nb = None
+    if nb is not None:
+        for index, cell in enumerate(nb.cells):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                number = source_cell_of(nb, index)
+                role = cell.get("metadata", {}).get("shipyard", {}).get("role", "")
+                where = f"cell {number}" if number is not None else f"the generated {role or 'code'} cell"
+                break
+    return f"step '{step}' failed in {where}: {ename}: {evalue} (traceback in {output})"
+
+
+def _describe_engine_error(step: str, kernel: str, exc: Exception) -> str:
+    name = type(exc).__name__
+    if name == "NoSuchKernel":
+        return (
+            f"step '{step}': Jupyter kernel '{kernel}' is not installed; run `python -m ipykernel install "
+            "--sys-prefix` or set [pipelines] kernel in shipyard.toml"
+        )
+    if name == "CellTimeoutError":
+        return f"step '{step}' timed out: {exc}; raise [pipelines] step_timeout_s in shipyard.toml"
+    return f"step '{step}' could not run: {name}: {exc}"
+
+
+@contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _write_result(folder: Path, outcome: StepOutcome) -> None:
+    tmp = folder / f".{RESULT_FILE}.tmp"
+    tmp.write_text(json.dumps(asdict(outcome), indent=2))
+    os.replace(tmp, folder / RESULT_FILE)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()

@@ -1,0 +1,185 @@
+"""Run a promoted pipeline in-process: ``dagster.materialize`` over the assets of its ``definitions.py``.
+
+Each run gets ``WS/.shipyard/runs/RUN_ID/`` (output notebooks, passed variables, per-step results) and a
+``PipelineRun`` row, written as ``running`` before the first step and updated when the run ends.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from shipyard.bridge.codegen import ASSETS_NAME, dagster_group
+from shipyard.bridge.datapassing import METRICS_FILE
+from shipyard.bridge.execution import TAG_PARAMS, TAG_RUN_DIR, TAG_RUN_ID, TAG_WORKSPACE, read_outcome
+from shipyard.bridge.models import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunResult, StepResult
+from shipyard.bridge.paths import DEFINITIONS_FILE, RUN_FILE, read_spec
+from shipyard.errors import InvalidInput, OperationFailed
+
+if TYPE_CHECKING:
+    from shipyard.workspace import Workspace
+
+# Dagster's console logger would print every step failure with a stack trace; the run result carries it.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def run_pipeline(ws: Workspace, pipeline_dir: Path, params: dict[str, Any] | None) -> RunResult:
+    """Materialize every step of the pipeline in ``pipeline_dir``; a failed step fails the run (not raised)."""
+    spec = read_spec(pipeline_dir)
+    values = coerce_parameters(spec["name"], spec.get("parameters", {}), params or {})
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+    run_dir = ws.path(ws.config.pipelines.runs_dir) / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / RUN_FILE).write_text(json.dumps({"pipeline": spec["name"], "run_id": run_id, "parameters": values}))
+    _record(ws, run_id, spec["name"], RUNNING, run_dir, values, [], finished=False)
+    status, steps = FAILED, [StepResult(s["name"], SKIPPED, 0.0, None, None) for s in spec["steps"]]
+    try:
+        module = _load_definitions(pipeline_dir, run_id)
+        import dagster as dg
+
+        result = dg.materialize(
+            getattr(module, ASSETS_NAME),
+            run_config=_QUIET,
+            raise_on_error=False,
+            tags={
+                TAG_RUN_ID: run_id,
+                TAG_RUN_DIR: str(run_dir),
+                TAG_WORKSPACE: str(ws.root),
+                TAG_PARAMS: json.dumps(values),
+            },
+        )
+        failures = {
+            e.step_key: _failure_message(e) for e in result.get_step_failure_events() if e.step_key is not None
+        }
+        group = dagster_group(spec["name"])
+        steps = [_step_result(run_dir, s["name"], failures.get(f"{group}__{s['name']}")) for s in spec["steps"]]
+        ok = result.success and all(s.status == SUCCEEDED for s in steps)
+        status = SUCCEEDED if ok else FAILED
+    finally:
+        _record(ws, run_id, spec["name"], status, run_dir, values, steps, finished=True)
+    return RunResult(
+        run_id=run_id,
+        status=status,
+        steps=steps,
+        pipeline=spec["name"],
+        run_dir=str(run_dir),
+        parameters=values,
+        metrics=read_metrics(run_dir),
+    )
+
+
+def coerce_parameters(pipeline: str, declared: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Check overrides against the notebook's parameters; CLI strings become the default's type."""
+    values = dict(declared)
+    for key, value in given.items():
+        if key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise InvalidInput(f"parameter '{key}' is not a parameter of pipeline '{pipeline}' (parameters: {known})")
+        values[key] = _coerce(key, declared[key], value)
+    return values
+
+
+def _coerce(key: str, default: Any, value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(default, str):
+        text = value.strip()
+        if isinstance(default, bool) and text.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return text.lower() in ("true", "yes", "1")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                if default is not None:
+                    raise InvalidInput(
+                        f"parameter '{key}': {text!r} is not a {type(default).__name__} like the default {default!r}"
+                    ) from None
+    if isinstance(default, bool) != isinstance(value, bool) and default is not None:
+        raise InvalidInput(f"parameter '{key}': {value!r} is not a bool like the default {default!r}")
+    numbers = (int, float)
+    if isinstance(default, numbers) and not isinstance(value, numbers):
+        raise InvalidInput(f"parameter '{key}': {value!r} is not a number like the default {default!r}")
+    if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, float):
+        if not value.is_integer():
+            raise InvalidInput(f"parameter '{key}': {value!r} is not an integer like the default {default!r}")
+        value = int(value)
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"parameter '{key}': {value!r} is not JSON-compatible ({exc})") from exc
+    return value
+
+
+def read_metrics(run_dir: Path) -> dict[str, Any]:
+    """Metric values the steps of the run in ``run_dir`` recorded (``metrics`` cells)."""
+    values: dict[str, Any] = {}
+    for path in sorted(run_dir.glob(f"*/{METRICS_FILE}")):
+        values.update(json.loads(path.read_text()))
+    return values
+
+
+def _step_result(run_dir: Path, step: str, dagster_error: str | None) -> StepResult:
+    outcome = read_outcome(run_dir, step)
+    if outcome is None:
+        if dagster_error is not None:
+            return StepResult(step, FAILED, 0.0, None, dagster_error)
+        return StepResult(step, SKIPPED, 0.0, None, "not run: an upstream step failed")
+    status = outcome.status if outcome.status in (SUCCEEDED, FAILED) else FAILED
+    error = outcome.error or (dagster_error if status == FAILED else None)
+    if status == FAILED and error is None:
+        error = f"step '{step}' stopped before it finished"
+    return StepResult(step, status, outcome.duration_s, outcome.output_notebook, error)
+
+
+def _failure_message(event: Any) -> str:
+    data = event.step_failure_data
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return str(data.user_failure_data.description)
+    return data.error.message.strip() if data.error is not None else "failed"
+
+
+def _load_definitions(pipeline_dir: Path, run_id: str) -> ModuleType:
+    path = pipeline_dir / DEFINITIONS_FILE
+    name = f"shipyard_pipeline_{dagster_group(pipeline_dir.name)}_{run_id.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise OperationFailed(f"cannot load {path}; promote the notebook again")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - any error in (possibly hand-edited) generated code
+        raise OperationFailed(f"{path} failed to load ({type(exc).__name__}: {exc}); promote the notebook again") from exc
+    return module
+
+
+def _record(
+    ws: Workspace,
+    run_id: str,
+    pipeline: str,
+    status: str,
+    run_dir: Path,
+    params: dict[str, Any],
+    steps: list[StepResult],
+    *,
+    finished: bool,
+) -> None:
+    from dataclasses import asdict
+
+    from shipyard.store.models import PipelineRun
+
+    with ws.store.session() as session:
+        row = session.get(PipelineRun, run_id)
+        if row is None:
+            row = PipelineRun(id=run_id, project=ws.project, pipeline=pipeline, run_dir=str(run_dir))
+            session.add(row)
+        row.status = status
+        row.parameters = params
+        row.steps = [asdict(s) for s in steps]
+        if finished:
+            row.finished_at = datetime.now(timezone.utc)

@@ -1,0 +1,1 @@
+"""Command-line surface: a Typer app, one module per command group."""

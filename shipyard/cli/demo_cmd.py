@@ -1,0 +1,80 @@
+"""``shipyard demo``: the whole path from notebook to monitored endpoint, with timings."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from shipyard.cli.common import JsonOpt, emit, handled, log
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM takes the same path as Ctrl-C, so the demo's `finally` stops Triton and the API server.
+    raise KeyboardInterrupt
+
+
+def demo(
+    workspace: Annotated[
+        Path,
+        typer.Option("--workspace", "-w", help="Folder for the demo workspace (replaced if a demo made it)."),
+    ] = Path(".shipyard-demo"),
+    customers: Annotated[int, typer.Option(min=500, help="Customers to generate.")] = 50_000,
+    requests: Annotated[int, typer.Option(min=5, help="Prediction requests per traffic phase.")] = 40,
+    batch: Annotated[int, typer.Option(min=1, max=1000, help="Entities per request.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate data, build features, run the training pipeline, deploy on Triton, send traffic, detect drift."""
+    from shipyard.demo import DemoOptions, DemoStep, run_demo
+
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    started = time.perf_counter()
+
+    def progress(step: DemoStep) -> None:
+        log(f"[{time.perf_counter() - started:6.1f}s] {step.name:<48} {step.seconds:6.1f}s  {step.detail}")
+
+    with handled(as_json):
+        options = DemoOptions(workspace=workspace, customers=customers, requests=requests, batch=batch)
+        result = run_demo(options, progress)
+        total = time.perf_counter() - started
+        emit(
+            {
+                "workspace": str(result.workspace),
+                "total_s": round(total, 1),
+                "steps": [
+                    {"name": s.name, "seconds": round(s.seconds, 2), "detail": s.detail} for s in result.steps
+                ],
+                "summary": result.summary,
+            },
+            as_json,
+            lambda r: _render_summary(r),
+        )
+
+
+def _render_summary(r: dict[str, Any]) -> str:
+    s = r["summary"]
+    return "\n".join(
+        [
+            "",
+            f"Demo finished in {r['total_s']:.1f}s. Where things are:",
+            f"  workspace          {s['workspace']}",
+            f"  MLflow             {s['mlflow']['tracking_uri']}  run {s['mlflow']['run_id']}  ({s['mlflow']['model']})",
+            f"  Dagster defs       {s['dagster_definitions']}",
+            f"  pipeline run       {s['pipeline_run']['run_id']}",
+            f"  endpoint           {s['endpoint']}  (Triton {s['triton']})",
+            f"  prediction log     {s['prediction_log']}",
+            f"  drift reports      {', '.join(s['drift_reports'])}",
+            f"  drift, normal      {', '.join(s['normal_drifted_features']) or 'none'}",
+            f"  drift, shifted     {', '.join(s['shifted_drifted_features']) or 'none'}"
+            f"  (shifted feature: {s['shifted_feature']})",
+            "All processes the demo started (Triton, API server) have been stopped.",
+        ]
+    )

@@ -1,0 +1,81 @@
+"""``shipyard deploy``, ``shipyard deployments``, ``shipyard predict``: serving on Triton."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shipyard.cli.common import JsonOpt, WorkspaceOpt, emit, handled, parse_pairs
+from shipyard.errors import InvalidInput
+
+
+def split_model_ref(value: str) -> tuple[str, str]:
+    """``churn@champion`` -> (churn, champion); a bare name means the champion alias."""
+    name, _, ref = value.partition("@")
+    if not name:
+        raise InvalidInput(f"model {value!r}: expected NAME or NAME@ALIAS or NAME@VERSION")
+    return name, ref or "champion"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deploy")(deploy)
+    app.command("deployments")(deployments)
+    app.command("predict")(predict)
+
+
+def deploy(
+    model: Annotated[str, typer.Argument(help="NAME@ALIAS or NAME@VERSION, e.g. churn@champion.")],
+    name: Annotated[str | None, typer.Option(help="Deployment name (default: the model name).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export to ONNX, check parity, write the Triton model repository, serve and register it."""
+    from shipyard.workspace import Workspace
+
+    with handled(as_json):
+        model_name, ref = split_model_ref(model)
+        with Workspace.open(workspace) as ws:
+            info = ws.deployments.deploy(model_name, ref, name)
+        emit(
+            info,
+            as_json,
+            lambda d: (
+                f"deployed {d.name}: {d.model_name} v{d.model_version} "
+                f"(parity max abs diff {d.parity_max_abs_diff:.2e})"
+            ),
+        )
+
+
+def deployments(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List deployments."""
+    from shipyard.workspace import Workspace
+
+    with handled(as_json):
+        items = Workspace.open(workspace).deployments.list()
+        emit(
+            items,
+            as_json,
+            lambda ds: (
+                "\n".join(f"{d.name}: {d.model_name} v{d.model_version} [{d.status}]" for d in ds)
+                or "no deployments"
+            ),
+        )
+
+
+def predict(
+    deployment: Annotated[str, typer.Argument(help="Deployment name.")],
+    entity: Annotated[
+        list[str], typer.Option("--entity", "-e", help="Entity key, e.g. customer_id=42 (repeat).")
+    ],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Predict for entities (starts Triton for this call when no server is running)."""
+    from shipyard.workspace import Workspace
+
+    with handled(as_json):
+        rows = [parse_pairs([e], "--entity") for e in entity]
+        with Workspace.open(workspace) as ws:
+            result = ws.deployments.predict(deployment, rows)
+        emit(result, as_json, lambda r: "\n".join(str(p) for p in r.predictions))

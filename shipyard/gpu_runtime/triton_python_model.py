@@ -1,0 +1,74 @@
+"""Triton Python-backend model that executes an ONNX file with ONNX Runtime on CPU.
+
+Shipyard copies this file into a Triton model repository as ``<model>/1/model.py``; it runs inside Triton's
+backend stub, never inside Shipyard, and is written by ``triton_repository.write_model``. Do not import it.
+"""
+
+import json
+import os
+import sys
+
+SYS_PATH_ENV = "SHIPYARD_TRITON_SYS_PATH"
+
+
+def _extend_sys_path() -> None:
+    # The backend stub embeds an isolated interpreter that ignores PYTHONPATH, so the supervisor passes the
+    # serving environment's import path in its own variable.
+    for entry in os.environ.get(SYS_PATH_ENV, "").split(os.pathsep):
+        if entry and entry not in sys.path:
+            sys.path.append(entry)
+
+
+_extend_sys_path()
+
+import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+import triton_python_backend_utils as pb_utils  # noqa: E402
+
+_default_unraisable_hook = sys.unraisablehook
+
+
+def _unraisable_hook(unraisable: "sys.UnraisableHookArgs") -> None:
+    # The stub renames DLPack capsules it consumed to "used_dlpack" (numpy expects "used_dltensor"), so
+    # numpy's capsule destructor reports a harmless error for every response tensor.
+    exc = unraisable.exc_value
+    if isinstance(exc, ValueError) and "PyCapsule_GetPointer" in str(exc):
+        return
+    _default_unraisable_hook(unraisable)
+
+
+sys.unraisablehook = _unraisable_hook
+
+
+class TritonPythonModel:
+    """Runs ``<version>/<onnx_file>`` for every request; tensors cross the stub boundary as DLPack."""
+
+    def initialize(self, args: dict) -> None:
+        config = json.loads(args["model_config"])
+        params = {k: v.get("string_value", "") for k, v in config.get("parameters", {}).items()}
+        path = os.path.join(args["model_repository"], args["model_version"], params.get("onnx_file", "model.onnx"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(params.get("intra_op_threads", "1"))
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        self.input_name = config["input"][0]["name"]
+        self.output_names = [o["name"] for o in config["output"]]
+
+    def execute(self, requests: list) -> list:
+        responses = []
+        for request in requests:
+            try:
+                # DLPack, not as_numpy()/Tensor(): the bundled stub's pybind11 predates numpy 2's dtype
+                # layout and reads every numpy array as zero bytes long.
+                tensor = pb_utils.get_input_tensor_by_name(request, self.input_name)
+                features = np.ascontiguousarray(np.from_dlpack(tensor), dtype=np.float32)
+                values = self.session.run(self.output_names, {self.input_name: features})
+                outputs = [
+                    pb_utils.Tensor.from_dlpack(name, np.ascontiguousarray(value))
+                    for name, value in zip(self.output_names, values, strict=True)
+                ]
+                responses.append(pb_utils.InferenceResponse(output_tensors=outputs))
+            except Exception as exc:  # noqa: BLE001 - returned to the client as the request's error
+                error = pb_utils.TritonError(f"{type(exc).__name__}: {exc}")
+                responses.append(pb_utils.InferenceResponse(output_tensors=[], error=error))
+        return responses

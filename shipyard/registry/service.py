@@ -1,0 +1,408 @@
+"""MLflow tracking and model registry for a workspace: log with lineage, resolve, verify, load."""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shipyard.config import CONFIG_FILENAME
+from shipyard.errors import EngineUnavailable, InvalidInput, NotFound, OperationFailed
+from shipyard.registry import lineage
+from shipyard.registry.models import (
+    MODEL_DIR,
+    REFERENCE_DIR,
+    REFERENCE_FILE,
+    REFERENCE_MAX_ROWS,
+    TAG_ARTIFACT,
+    TAG_ENTITY_KEYS,
+    TAG_FEATURE_COLUMNS,
+    TAG_FEATURE_REFS,
+    TAG_FLAVOR,
+    TAG_REFERENCE,
+    TAG_REFERENCE_URI,
+    TAG_TARGET,
+    ModelVersionInfo,
+    dump_list,
+    load_list,
+    validate_alias,
+    validate_model_name,
+)
+from shipyard.registry.validation import validate_log_inputs
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+    from shipyard.workspace import Workspace
+
+_MAX_PARAM_CHARS = 6000
+
+
+class RegistryService:
+    """Registers sklearn models in the workspace's MLflow, with lineage, and hands them back verified."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        cfg = ws.config.mlflow
+        self.tracking_uri = cfg.tracking_uri or f"sqlite:///{ws.state_dir / 'mlflow.db'}"
+        root = cfg.artifact_root or ".shipyard/mlartifacts"
+        self.artifact_root = root if "://" in root else ws.path(root).resolve().as_uri()
+
+    # -- engine ---------------------------------------------------------------------------------------
+    @cached_property
+    def client(self) -> MlflowClient:
+        """An MLflow client bound to this workspace's URIs (never to MLflow's process-global state)."""
+        from mlflow import MlflowClient
+
+        _quiet_mlflow_logging()
+        if self.tracking_uri.startswith("sqlite:///"):
+            Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+            client.search_experiments(max_results=1)
+        except Exception as exc:  # noqa: BLE001 - any backend failure means MLflow is unusable here
+            raise EngineUnavailable(
+                f"MLflow at {self.tracking_uri} cannot be opened: {exc}; check [mlflow] tracking_uri "
+                "in shipyard.toml"
+            ) from exc
+        return client
+
+    @cached_property
+    def experiment_id(self) -> str:
+        """The project's experiment, created on first use with artifacts under the workspace."""
+        from mlflow.exceptions import MlflowException
+
+        name = self.ws.project
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            return str(exp.experiment_id)
+        try:
+            return str(self.client.create_experiment(name, artifact_location=f"{self.artifact_root}/{name}"))
+        except MlflowException:
+            # Another process created it between our lookup and create.
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+            return str(exp.experiment_id)
+
+    # -- logging --------------------------------------------------------------------------------------
+    def log_model(
+        self,
+        model: Any,
+        *,
+        name: str,
+        training_frame: pd.DataFrame,
+        feature_columns: list[str],
+        target: str,
+        feature_refs: list[str],
+        metrics: dict[str, float],
+        params: dict[str, Any],
+        alias: str | None = "champion",
+    ) -> ModelVersionInfo:
+        """Log ``model`` in an MLflow run with lineage and a reference sample, register it, set ``alias``."""
+        validate_model_name(name)
+        if alias is not None:
+            validate_alias(alias)
+        entity_keys = validate_log_inputs(model, training_frame, feature_columns, target, feature_refs)
+        clean_metrics = _metrics(metrics)
+        clean_params = _params(params)
+        reference = _reference_sample(training_frame, feature_columns, target)
+        tags = lineage.lineage_tags(
+            run_context=self.ws.run_context,
+            config_path=self.ws.root / CONFIG_FILENAME,
+            training_frame=training_frame,
+        )
+        run_tags = {**tags, "shipyard.model_name": name}
+        if tags[lineage.TAG_NOTEBOOK_PATH] != lineage.UNKNOWN:
+            run_tags["mlflow.source.name"] = tags[lineage.TAG_NOTEBOOK_PATH]
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=run_tags)
+        run_id = run.info.run_id
+        try:
+            version = self._log_and_register(
+                run_id, run.info.artifact_uri, model, name, training_frame, feature_columns, reference,
+                clean_metrics, clean_params,
+                {
+                    **tags,
+                    TAG_FEATURE_COLUMNS: dump_list(feature_columns),
+                    TAG_FEATURE_REFS: dump_list(feature_refs),
+                    TAG_ENTITY_KEYS: dump_list(entity_keys),
+                    TAG_TARGET: target,
+                    TAG_FLAVOR: f"{type(model).__module__}.{type(model).__qualname__}",
+                },
+            )
+            if alias is not None:
+                self.client.set_registered_model_alias(name, alias, version)
+        except BaseException:
+            self.client.set_terminated(run_id, status="FAILED")
+            raise
+        self.client.set_terminated(run_id, status="FINISHED")
+        return self.resolve(name, version)
+
+    def _log_and_register(
+        self,
+        run_id: str,
+        artifact_uri: str,
+        model: Any,
+        name: str,
+        frame: pd.DataFrame,
+        feature_columns: list[str],
+        reference: pd.DataFrame,
+        metrics: dict[str, float],
+        params: dict[str, str],
+        version_tags: dict[str, str],
+    ) -> str:
+        import mlflow.sklearn
+        from mlflow.entities import Metric, Param
+        from mlflow.exceptions import MlflowException
+        from mlflow.models import infer_signature
+
+        now_ms = int(datetime.now(timezone.utc).timestamp() * 1000)
+        try:
+            self.client.log_batch(
+                run_id,
+                metrics=[Metric(k, v, now_ms, 0) for k, v in metrics.items()],
+                params=[Param(k, v) for k, v in params.items()],
+            )
+        except MlflowException as exc:
+            raise InvalidInput(f"MLflow rejected the params or metrics of model {name!r}: {exc.message}") from exc
+        sample = frame[feature_columns].head(50)
+        output = model.predict_proba(sample) if hasattr(model, "predict_proba") else model.predict(sample)
+        with tempfile.TemporaryDirectory(prefix="shipyard-model-") as tmp:
+            model_dir = Path(tmp) / MODEL_DIR
+            # cloudpickle keeps custom transformers loadable; the sha256 check guards the unpickling.
+            mlflow.sklearn.save_model(
+                model,
+                str(model_dir),
+                serialization_format="cloudpickle",
+                signature=infer_signature(sample, output),
+                pip_requirements=_pip_requirements(),
+            )
+            ref_path = Path(tmp) / REFERENCE_DIR / REFERENCE_FILE
+            ref_path.parent.mkdir()
+            reference.to_parquet(ref_path, index=False)
+            version_tags[TAG_ARTIFACT] = lineage.sha256_tree(model_dir)
+            version_tags[TAG_REFERENCE] = lineage.sha256_file(ref_path)
+            version_tags[TAG_REFERENCE_URI] = f"{artifact_uri}/{REFERENCE_DIR}/{REFERENCE_FILE}"
+            self.client.log_artifacts(run_id, tmp)
+        self.client.set_tag(run_id, TAG_ARTIFACT, version_tags[TAG_ARTIFACT])
+        try:
+            self.client.create_registered_model(name)
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+        mv = self.client.create_model_version(
+            name, source=f"{artifact_uri}/{MODEL_DIR}", run_id=run_id, tags=version_tags
+        )
+        return str(mv.version)
+
+    # -- reading --------------------------------------------------------------------------------------
+    def resolve(self, name: str, ref: str) -> ModelVersionInfo:
+        """The version ``ref`` of model ``name``: an alias ("champion"), a number, or "latest"."""
+        from mlflow.exceptions import MlflowException
+
+        validate_model_name(name)
+        ref = str(ref).strip()
+        if not ref:
+            raise InvalidInput(f"model reference for {name!r} is empty: pass an alias or a version number")
+        self._registered_model(name)
+        try:
+            if ref.isdigit():
+                mv = self.client.get_model_version(name, ref)
+            elif ref == "latest":
+                mv = max(self._versions(name), key=lambda v: int(v.version))
+            else:
+                mv = self.client.get_model_version_by_alias(name, ref)
+        except (MlflowException, ValueError) as exc:
+            raise NotFound(
+                f"model {name!r} has no version or alias {ref!r}; {self._describe_refs(name)}"
+            ) from exc
+        return self._info(mv)
+
+    def list_models(self) -> list[ModelVersionInfo]:
+        """The latest version and every aliased version of each registered model, by name."""
+        out: list[ModelVersionInfo] = []
+        for rm in self._registered_models():
+            versions = {int(v.version): v for v in self._versions(rm.name)}
+            if not versions:
+                continue
+            wanted = {max(versions)} | {int(v) for v in (rm.aliases or {}).values()}
+            out.extend(self._info(versions[v]) for v in sorted(wanted, reverse=True) if v in versions)
+        return out
+
+    def load_model(self, info: ModelVersionInfo) -> Any:
+        """The sklearn model of ``info``, after checking its artifact against the registered sha256."""
+        import mlflow.sklearn
+
+        with self._verified_download(info.source, info.artifact_sha256, f"model {info.name} v{info.version}") as p:
+            return mlflow.sklearn.load_model(str(p))
+
+    def load_reference(self, info: ModelVersionInfo) -> pd.DataFrame:
+        """The reference sample (feature columns + target) logged with ``info``, hash-verified."""
+        import pandas as pd
+
+        what = f"reference sample of model {info.name} v{info.version}"
+        with self._verified_download(info.reference_uri, info.reference_sha256, what) as p:
+            return pd.read_parquet(p)
+
+    def export_reference(self, info: ModelVersionInfo, dst: Path) -> Path:
+        """Copy the verified reference sample of ``info`` to ``dst`` (atomically) and return ``dst``."""
+        what = f"reference sample of model {info.name} v{info.version}"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with self._verified_download(info.reference_uri, info.reference_sha256, what) as p:
+            tmp = dst.with_name(f".{dst.name}.tmp")
+            shutil.copyfile(p, tmp)
+            tmp.replace(dst)
+        return dst
+
+    # -- helpers --------------------------------------------------------------------------------------
+    @contextmanager
+    def _verified_download(self, uri: str, expected: str, what: str) -> Iterator[Path]:
+        from mlflow.artifacts import download_artifacts
+        from mlflow.exceptions import MlflowException
+
+        if not uri or not expected:
+            raise OperationFailed(
+                f"{what} has no recorded sha256, so it cannot be verified; register it with "
+                "ws.registry.log_model(...)"
+            )
+        with tempfile.TemporaryDirectory(prefix="shipyard-artifact-") as tmp:
+            try:
+                local = Path(download_artifacts(artifact_uri=uri, dst_path=tmp, tracking_uri=self.tracking_uri))
+            except (MlflowException, OSError) as exc:
+                raise OperationFailed(f"{what} could not be read from {uri}: {exc}") from exc
+            actual = lineage.sha256_tree(local)
+            if actual != expected:
+                raise OperationFailed(
+                    f"{what} failed its integrity check: sha256 {actual} != registered {expected} "
+                    f"(artifact at {uri} was modified after registration); re-register the model "
+                    "from its training run"
+                )
+            yield local
+
+    def _registered_model(self, name: str) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.get_registered_model(name)
+        except MlflowException as exc:
+            known = ", ".join(rm.name for rm in self._registered_models()) or "none"
+            raise NotFound(
+                f"model {name!r} is not registered (registered models: {known}); register it with "
+                "ws.registry.log_model(...)"
+            ) from exc
+
+    def _registered_models(self) -> list[Any]:
+        models: list[Any] = []
+        token: str | None = None
+        while True:
+            page = self.client.search_registered_models(max_results=200, page_token=token)
+            models.extend(page)
+            token = page.token
+            if not token:
+                return sorted(models, key=lambda m: m.name)
+
+    def _versions(self, name: str) -> list[ModelVersion]:
+        versions: list[ModelVersion] = []
+        token: str | None = None
+        while True:
+            page = self.client.search_model_versions(f"name = '{name}'", max_results=200, page_token=token)
+            versions.extend(page)
+            token = page.token
+            if not token:
+                return versions
+
+    def _describe_refs(self, name: str) -> str:
+        rm = self.client.get_registered_model(name)
+        aliases = ", ".join(f"{a}->v{v}" for a, v in sorted((rm.aliases or {}).items())) or "none"
+        numbers = sorted(int(v.version) for v in self._versions(name))
+        return f"aliases: {aliases}; versions: {', '.join(map(str, numbers)) or 'none'}"
+
+    def _info(self, mv: ModelVersion) -> ModelVersionInfo:
+        tags = dict(mv.tags or {})
+        metrics: dict[str, float] = {}
+        if mv.run_id:
+            metrics = dict(self.client.get_run(mv.run_id).data.metrics)
+        created = (
+            datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=timezone.utc) if mv.creation_timestamp else None
+        )
+        return ModelVersionInfo(
+            name=mv.name,
+            version=str(mv.version),
+            run_id=mv.run_id or "",
+            model_uri=f"models:/{mv.name}/{mv.version}",
+            source=mv.source or "",
+            aliases=sorted(mv.aliases or []),
+            artifact_sha256=tags.get(TAG_ARTIFACT, ""),
+            feature_columns=load_list(tags.get(TAG_FEATURE_COLUMNS)),
+            feature_refs=load_list(tags.get(TAG_FEATURE_REFS)),
+            entity_keys=load_list(tags.get(TAG_ENTITY_KEYS)),
+            target=tags.get(TAG_TARGET, ""),
+            reference_uri=tags.get(TAG_REFERENCE_URI, ""),
+            reference_sha256=tags.get(TAG_REFERENCE, ""),
+            tags=tags,
+            metrics=metrics,
+            created_at=created,
+        )
+
+
+def _quiet_mlflow_logging() -> None:
+    # MLflow logs table creation at INFO and warns on every cloudpickle save; neither helps a user here.
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _metrics(metrics: dict[str, float]) -> dict[str, float]:
+    if not isinstance(metrics, dict):
+        raise InvalidInput(f"metrics must be a dict of name -> number, got {type(metrics).__name__}")
+    out: dict[str, float] = {}
+    for key, value in metrics.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"metric {key!r} must be a number, got {value!r}") from None
+        if math.isnan(number):
+            raise InvalidInput(f"metric {key!r} is NaN; log only metrics that were computed")
+        out[str(key)] = number
+    return out
+
+
+def _params(params: dict[str, Any]) -> dict[str, str]:
+    if not isinstance(params, dict):
+        raise InvalidInput(f"params must be a dict of name -> value, got {type(params).__name__}")
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        text = str(value)
+        if len(text) > _MAX_PARAM_CHARS:
+            raise InvalidInput(f"param {key!r} is {len(text)} characters long; MLflow keeps at most {_MAX_PARAM_CHARS}")
+        out[str(key)] = text
+    return out
+
+
+def _reference_sample(frame: pd.DataFrame, feature_columns: list[str], target: str) -> pd.DataFrame:
+    sample = frame[[*feature_columns, target]]
+    if len(sample) > REFERENCE_MAX_ROWS:
+        sample = sample.sample(n=REFERENCE_MAX_ROWS, random_state=0).sort_index()
+    return sample.reset_index(drop=True)
+
+
+def _pip_requirements() -> list[str]:
+    # Explicit requirements: MLflow's inference of them imports the model in a subprocess (seconds).
+    from importlib.metadata import PackageNotFoundError, version
+
+    reqs = []
+    for dist in ("scikit-learn", "cloudpickle", "numpy", "pandas"):
+        try:
+            reqs.append(f"{dist}=={version(dist)}")
+        except PackageNotFoundError:
+            continue
+    return reqs

@@ -1,0 +1,52 @@
+"""``/api/v1/deployments``: deploy a registered model, list deployments, predict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, Field
+
+from shipyard.server.auth import get_workspace
+from shipyard.workspace import Workspace
+
+router = APIRouter(tags=["deployments"])
+
+
+class DeployRequest(BaseModel):
+    model: str = Field(min_length=1, description="registered model name")
+    ref: str = Field("champion", min_length=1, description="alias or version number")
+    name: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="deployment name"
+    )
+
+
+class PredictRequest(BaseModel):
+    entities: list[dict[str, Any]] = Field(
+        min_length=1, max_length=10_000, description="entity keys, one per row"
+    )
+
+
+@router.get("/deployments")
+def list_deployments(ws: Workspace = Depends(get_workspace)) -> Any:
+    """Every deployment of the workspace."""
+    return jsonable_encoder(ws.deployments.list())
+
+
+@router.get("/deployments/{name}")
+def get_deployment(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
+    """One deployment by name."""
+    return jsonable_encoder(ws.deployments.get(name))
+
+
+@router.post("/deployments", status_code=201)
+def deploy(body: DeployRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Export, parity-check, serve on Triton and register a model version as a deployment."""
+    return jsonable_encoder(ws.deployments.deploy(body.model, body.ref, body.name))
+
+
+@router.post("/deployments/{name}/predict")
+def predict(name: str, body: PredictRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Look up online features for the entities, run the model on Triton, log and return predictions."""
+    return jsonable_encoder(ws.deployments.predict(name, body.entities))
