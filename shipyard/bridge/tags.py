@@ -100,9 +100,9 @@ def parse_cell_tags(tags: Sequence[str], cell_number: int) -> CellTags:
             out.role = STEP
         elif sep and key in ("after", "prev"):
             names = [n.strip() for n in rest.split(",")]
-            if not any(names):
-                raise InvalidInput(f"cell {cell_number}: tag '{tag}' names no step; write after:STEP[,STEP...]")
-            out.after.extend(_name(n, tag, cell_number) for n in names if n)
+            if not all(names):
+                raise InvalidInput(f"cell {cell_number}: tag '{tag}' has an empty step name; write after:STEP[,STEP...]")
+            out.after.extend(_name(n, tag, cell_number) for n in names)
         elif sep and key == "limit":
             resource, _, quantity = rest.rpartition(":")
             if not _RESOURCE.match(resource.strip()) or not _QUANTITY.match(quantity.strip()):
