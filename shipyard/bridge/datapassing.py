@@ -101,7 +101,7 @@ def _save(folder: Path, name: str, value: Any, step: str) -> dict[str, str]:
         extra = f" (Parquet failed too: {parquet_error})" if parquet_error else ""
         raise OperationFailed(
             f"step '{step}': variable '{name}' ({kind}) cannot be passed to later steps: {exc}{extra}. "
-            f"Recreate it in each step that uses it, or keep it inside one step"
+            "Create it in the imports or functions cell (they run in every step), or in each step that uses it"
         ) from exc
     _atomic(folder / f"{name}.pkl", lambda p: Path(p).write_bytes(blob))
     return {"file": f"{name}.pkl", "format": "cloudpickle", "type": kind}

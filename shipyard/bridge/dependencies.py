@@ -57,15 +57,19 @@ def extract_parameters(cells: list[Cell]) -> tuple[dict[str, Any], list[str]]:
             target, value = _assignment(stmt)
             if target is None:
                 if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    warnings.append(f"cell {cell.number}: line {stmt.lineno} of the parameters cell is not "
-                                    "`name = literal`; it runs in every step but cannot be overridden")
+                    warnings.append(
+                        f"cell {cell.number}: line {stmt.lineno} of the parameters cell is not "
+                        "`name = literal`; it runs in every step but cannot be overridden"
+                    )
                 continue
             try:
                 literal = ast.literal_eval(value) if value is not None else None
                 json.dumps(literal)
             except (ValueError, TypeError, SyntaxError, RecursionError):
-                warnings.append(f"cell {cell.number}: parameter '{target}' is not a JSON-compatible literal; "
-                                "it runs in every step but cannot be overridden")
+                warnings.append(
+                    f"cell {cell.number}: parameter '{target}' is not a JSON-compatible literal; "
+                    "it runs in every step but cannot be overridden"
+                )
                 continue
             params[target] = literal
     return params, warnings
@@ -85,10 +89,15 @@ def infer_graph(tagged: TaggedNotebook) -> PipelineGraph:
     shared = scan_cells([*tagged.imports, *tagged.functions, *tagged.parameters])
     everywhere = set(shared.defines) | set(shared.imports) | set(dir(builtins)) | {RUN_DIR_PARAMETER}
     scans = {s.name: scan_cells(s.cells) for s in tagged.steps}
+    for names in scans.values():
+        for var in names.mutated & set(shared.imports):
+            names.defines.pop(var, None)  # e.g. pd.options.x = 1: the imports cell re-creates pd
     for step in tagged.steps:
         for cell in scans[step.name].star_import_cells:
-            warnings.append(f"cell {cell}: `from ... import *` hides which names step '{step.name}' binds; "
-                            "later steps may miss them")
+            warnings.append(
+                f"cell {cell}: `from ... import *` hides which names step '{step.name}' binds; "
+                "later steps may miss them"
+            )
     parents: dict[str, set[str]] = {s.name: set(s.after) for s in tagged.steps}
     plans = {s.name: StepPlan(s.name) for s in tagged.steps}
     order = [s.name for s in tagged.steps]
@@ -107,7 +116,9 @@ def infer_graph(tagged: TaggedNotebook) -> PipelineGraph:
                 if var in params and var not in plan.parameters:
                     plan.parameters.append(var)
             elif var not in everywhere:
-                stmt = next((scans[p].imports[var] for p in reversed(earlier) if var in scans[p].imports), None)
+                stmt = next(
+                    (scans[p].imports[var] for p in reversed(earlier) if var in scans[p].imports), None
+                )
                 if stmt is not None and stmt not in plan.imports:
                     plan.imports.append(stmt)
     metrics = _metrics(tagged, order, scans, parents, plans, warnings)
@@ -119,7 +130,12 @@ def infer_graph(tagged: TaggedNotebook) -> PipelineGraph:
 
 
 def _provider(
-    var: str, cell: int, reader: str, earlier: list[str], scans: dict[str, Names], parents: dict[str, set[str]]
+    var: str,
+    cell: int,
+    reader: str,
+    earlier: list[str],
+    scans: dict[str, Names],
+    parents: dict[str, set[str]],
 ) -> str | None:
     binders = [s for s in earlier if var in scans[s].defines]
     if not binders:
@@ -164,7 +180,9 @@ def _metrics(
             provider = _provider(var, at, "metrics", earlier, scans, parents)
             if provider is None:
                 if var not in dir(builtins):
-                    warnings.append(f"cell {cell.number}: metric '{var}' is not defined by any step before it")
+                    warnings.append(
+                        f"cell {cell.number}: metric '{var}' is not defined by any step before it"
+                    )
                 continue
             metrics[var] = provider
             if var not in plans[provider].metrics:
@@ -181,9 +199,11 @@ def _check_cycles(tagged: TaggedNotebook, order: list[str], parents: dict[str, s
         path.append(step)
         for parent in sorted(parents[step], key=order.index):
             if state.get(parent) == 1:
-                cycle = [*path[path.index(parent):], parent]
+                cycle = [*path[path.index(parent) :], parent]
                 where = " -> ".join(f"'{s}' (cell {tagged.step(s).tag_cell})" for s in reversed(cycle))
-                raise InvalidInput(f"steps form a cycle: {where}; remove an after: tag so each step runs once")
+                raise InvalidInput(
+                    f"steps form a cycle: {where}; remove an after: tag so each step runs once"
+                )
             if parent not in state:
                 visit(parent)
         path.pop()

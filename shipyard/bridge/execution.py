@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,11 @@ def execute_step(context: Any, pipeline_dir: str | os.PathLike[str], step: str) 
     config = load_config(root / CONFIG_FILENAME)
     run_id = tags.get(TAG_RUN_ID) or context.run.run_id
     runs_dir = Path(config.pipelines.runs_dir)
-    run_dir = Path(tags[TAG_RUN_DIR]) if TAG_RUN_DIR in tags else (root / runs_dir if not runs_dir.is_absolute()
-                                                                   else runs_dir) / run_id
+    run_dir = (
+        Path(tags[TAG_RUN_DIR])
+        if TAG_RUN_DIR in tags
+        else (root / runs_dir if not runs_dir.is_absolute() else runs_dir) / run_id
+    )
     params = json.loads(tags.get(TAG_PARAMS, "{}"))
     outcome = run_step_notebook(
         workspace_root=root,
@@ -135,6 +138,7 @@ def run_step_notebook(
                 execution_timeout=timeout_s,
                 # nbclient starts the kernel in this folder; papermill's own cwd= would chdir this process.
                 resources={"metadata": {"path": str(cwd)}},
+                extra_arguments=_quiet_kernel_arguments(kernel),
             )
         except PapermillExecutionError as exc:
             error = _describe_cell_error(step, output, exc.ename, exc.evalue)
@@ -158,6 +162,17 @@ def read_outcome(run_dir: Path, step: str) -> StepOutcome | None:
     if not path.is_file():
         return None
     return StepOutcome(**json.loads(path.read_text()))
+
+
+def _quiet_kernel_arguments(kernel: str) -> list[str]:
+    # ipykernel warns on stderr that its localhost TCP sockets are unencrypted, once per step.
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(kernel).argv
+    except NoSuchKernel:
+        return []  # papermill reports the missing kernel with its name
+    return ["--IPKernelApp.log_level=ERROR"] if any("ipykernel" in a for a in argv) else []
 
 
 def _workspace_root(tags: Mapping[str, str], pipeline_dir: Path) -> Path:
@@ -223,4 +238,4 @@ def _write_result(folder: Path, outcome: StepOutcome) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()

@@ -14,8 +14,26 @@ from dataclasses import dataclass, field
 from shipyard.bridge.notebook import Cell
 from shipyard.errors import InvalidInput
 
-_MUTATORS = {"fit", "partial_fit", "fit_transform", "set_params", "append", "extend", "insert", "remove", "pop",
-             "clear", "update", "sort", "reverse", "add", "discard", "setdefault", "popitem"}
+_MUTATORS = {
+    "fit",
+    "partial_fit",
+    "fit_transform",
+    "set_params",
+    "append",
+    "extend",
+    "insert",
+    "remove",
+    "pop",
+    "clear",
+    "update",
+    "sort",
+    "reverse",
+    "add",
+    "discard",
+    "setdefault",
+    "popitem",
+}
+_PYTHON_CELL_MAGICS = {"time", "capture", "prun", "timeit"}
 
 
 @dataclass
@@ -25,13 +43,21 @@ class Names:
     defines: dict[str, int] = field(default_factory=dict)
     reads: dict[str, int] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)
+    mutated: set[str] = field(default_factory=set)
     star_import_cells: list[int] = field(default_factory=list)
 
 
 def python_source(cell: Cell) -> str:
     """The cell as plain Python: IPython magics and shell escapes become ``get_ipython()`` calls."""
     source = cell.source
-    if any(line.lstrip().startswith(("%", "!")) or line.rstrip().endswith("?") for line in source.splitlines()):
+    first, _, rest = source.lstrip().partition("\n")
+    if first.startswith("%%"):
+        # %%time and friends run their body as Python in the user namespace; %%bash, %%writefile... do not.
+        magic = (first[2:].split() or [""])[0]
+        source = rest if magic in _PYTHON_CELL_MAGICS else ""
+    if any(
+        line.lstrip().startswith(("%", "!")) or line.rstrip().endswith("?") for line in source.splitlines()
+    ):
         from IPython.core.inputtransformer2 import TransformerManager
 
         source = TransformerManager().transform_cell(source)
@@ -81,6 +107,16 @@ class _Scan:
         self.bound.add(name)
         self.names.defines[name] = self.cell
         self.names.imports.pop(name, None)
+        self.names.mutated.discard(name)
+
+    def mutate(self, name: str) -> None:
+        # Changing an imported module or object in place hands nothing on: the import runs again.
+        if name in self.names.imports:
+            return
+        if name not in self.names.defines:
+            self.names.mutated.add(name)
+        self.bound.add(name)
+        self.names.defines[name] = self.cell
 
     def expr(self, node: ast.AST | None) -> None:
         if node is None:
@@ -102,7 +138,7 @@ class _Scan:
             self.expr(node)
             base = _base_name(node)
             if base is not None:
-                self.bind(base)
+                self.mutate(base)
         else:
             self.expr(node)
 
@@ -117,7 +153,9 @@ class _Scan:
                 self.target(t)
         elif isinstance(node, ast.AugAssign):
             self.expr(node.value)
-            self.expr(node.target if not isinstance(node.target, ast.Name) else ast.Name(node.target.id, ast.Load()))
+            self.expr(
+                node.target if not isinstance(node.target, ast.Name) else ast.Name(node.target.id, ast.Load())
+            )
             self.target(node.target)
         elif isinstance(node, ast.AnnAssign):
             self.expr(node.value)
@@ -162,7 +200,7 @@ class _Scan:
             self.expr(node.value)
             mutated = _mutated_name(node.value)
             if mutated is not None:
-                self.bind(mutated)
+                self.mutate(mutated)
         elif isinstance(node, ast.Match):
             self.expr(node.subject)
             for case in node.cases:
@@ -216,7 +254,8 @@ def _mutated_name(node: ast.AST) -> str | None:
     if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
         return None
     inplace = any(
-        k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords
+        k.arg == "inplace" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in node.keywords
     )
     if node.func.attr in _MUTATORS or inplace:
         return _base_name(node.func.value)

@@ -45,7 +45,9 @@ def load_notebook(path: Path) -> SourceNotebook:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{path}: not a notebook: the file is not valid JSON ({exc}); save it from Jupyter") from exc
+        raise InvalidInput(
+            f"{path}: not a notebook: the file is not valid JSON ({exc}); save it from Jupyter"
+        ) from exc
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise InvalidInput(f"{path}: not a notebook: JSON without 'cells'; save it from Jupyter as .ipynb")
     major = data.get("nbformat")
@@ -64,7 +66,9 @@ def load_notebook(path: Path) -> SourceNotebook:
     except Exception as exc:  # noqa: BLE001 - nbformat raises many types for malformed structure
         raise InvalidInput(f"{path}: not a valid nbformat v{major} notebook ({exc})") from exc
     cells = [_cell(path, i + 1, c) for i, c in enumerate(node.get("cells", []))]
-    return SourceNotebook(path=path, sha256=hashlib.sha256(raw).hexdigest(), cells=cells, metadata=dict(node.metadata))
+    return SourceNotebook(
+        path=path, sha256=hashlib.sha256(raw).hexdigest(), cells=cells, metadata=dict(node.metadata)
+    )
 
 
 def _cell(path: Path, number: int, node: Any) -> Cell:
@@ -97,12 +101,15 @@ def select_cells(notebook: SourceNotebook, selection: list[str] | None) -> Sourc
     for item in selection:
         text = str(item).strip()
         match = _RANGE.match(text)
-        if text.isdigit():
+        # Random cell ids can be all digits: a number in range is a position, anything else an id first.
+        if text.isdigit() and 1 <= int(text) <= count:
             numbers = [int(text)]
-        elif match:
-            numbers = list(range(int(match.group(1)), int(match.group(2)) + 1))
         elif text in by_id:
             numbers = [by_id[text]]
+        elif match:
+            numbers = list(range(int(match.group(1)), int(match.group(2)) + 1))
+        elif text.isdigit():
+            numbers = [int(text)]
         else:
             raise InvalidInput(
                 f"cells: {text!r} is neither a cell number (1-{count}), a range like 2-5, nor a cell id "

@@ -10,7 +10,8 @@ import ast
 import importlib.util
 import json
 import secrets
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from shipyard.errors import InvalidInput, OperationFailed
 if TYPE_CHECKING:
     from shipyard.workspace import Workspace
 
+EVENTS_FILE = "dagster_events.jsonl"
 # Dagster's console logger would print every step failure with a stack trace; the run result carries it.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -33,10 +35,12 @@ def run_pipeline(ws: Workspace, pipeline_dir: Path, params: dict[str, Any] | Non
     """Materialize every step of the pipeline in ``pipeline_dir``; a failed step fails the run (not raised)."""
     spec = read_spec(pipeline_dir)
     values = coerce_parameters(spec["name"], spec.get("parameters", {}), params or {})
-    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
     run_dir = ws.path(ws.config.pipelines.runs_dir) / run_id
     run_dir.mkdir(parents=True)
-    (run_dir / RUN_FILE).write_text(json.dumps({"pipeline": spec["name"], "run_id": run_id, "parameters": values}))
+    (run_dir / RUN_FILE).write_text(
+        json.dumps({"pipeline": spec["name"], "run_id": run_id, "parameters": values})
+    )
     _record(ws, run_id, spec["name"], RUNNING, run_dir, values, [], finished=False)
     status, steps = FAILED, [StepResult(s["name"], SKIPPED, 0.0, None, None) for s in spec["steps"]]
     try:
@@ -54,11 +58,16 @@ def run_pipeline(ws: Workspace, pipeline_dir: Path, params: dict[str, Any] | Non
                 TAG_PARAMS: json.dumps(values),
             },
         )
+        _write_event_log(run_dir, result.all_events)
         failures = {
-            e.step_key: _failure_message(e) for e in result.get_step_failure_events() if e.step_key is not None
+            e.step_key: _failure_message(e)
+            for e in result.get_step_failure_events()
+            if e.step_key is not None
         }
         group = dagster_group(spec["name"])
-        steps = [_step_result(run_dir, s["name"], failures.get(f"{group}__{s['name']}")) for s in spec["steps"]]
+        steps = [
+            _step_result(run_dir, s["name"], failures.get(f"{group}__{s['name']}")) for s in spec["steps"]
+        ]
         ok = result.success and all(s.status == SUCCEEDED for s in steps)
         status = SUCCEEDED if ok else FAILED
     finally:
@@ -80,7 +89,9 @@ def coerce_parameters(pipeline: str, declared: dict[str, Any], given: dict[str, 
     for key, value in given.items():
         if key not in declared:
             known = ", ".join(sorted(declared)) or "none"
-            raise InvalidInput(f"parameter '{key}' is not a parameter of pipeline '{pipeline}' (parameters: {known})")
+            raise InvalidInput(
+                f"parameter '{key}' is not a parameter of pipeline '{pipeline}' (parameters: {known})"
+            )
         values[key] = _coerce(key, declared[key], value)
     return values
 
@@ -137,6 +148,15 @@ def _step_result(run_dir: Path, step: str, dagster_error: str | None) -> StepRes
     return StepResult(step, status, outcome.duration_s, outcome.output_notebook, error)
 
 
+def _write_event_log(run_dir: Path, events: Sequence[Any]) -> None:
+    # Dagster's in-process instance is ephemeral; this keeps its event log with the run for debugging.
+    with (run_dir / EVENTS_FILE).open("w") as fh:
+        for e in events:
+            fh.write(
+                json.dumps({"event": e.event_type_value, "step": e.step_key, "message": e.message}) + "\n"
+            )
+
+
 def _failure_message(event: Any) -> str:
     data = event.step_failure_data
     if data.user_failure_data is not None and data.user_failure_data.description:
@@ -154,7 +174,9 @@ def _load_definitions(pipeline_dir: Path, run_id: str) -> ModuleType:
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - any error in (possibly hand-edited) generated code
-        raise OperationFailed(f"{path} failed to load ({type(exc).__name__}: {exc}); promote the notebook again") from exc
+        raise OperationFailed(
+            f"{path} failed to load ({type(exc).__name__}: {exc}); promote the notebook again"
+        ) from exc
     return module
 
 
@@ -182,4 +204,4 @@ def _record(
         row.parameters = params
         row.steps = [asdict(s) for s in steps]
         if finished:
-            row.finished_at = datetime.now(timezone.utc)
+            row.finished_at = datetime.now(UTC)

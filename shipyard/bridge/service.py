@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +78,7 @@ class PipelineService:
         spec = {
             "format": 1,
             "name": name,
-            "created_at": datetime.now(timezone.utc).isoformat(),
+            "created_at": datetime.now(UTC).isoformat(),
             "source": {"path": self._relative(path), "sha256": source.sha256, "cells": cells or []},
             "kernel": kernel,
             "parameters": graph.parameters,
@@ -114,7 +114,9 @@ class PipelineService:
         root = self.pipelines_dir
         if not root.is_dir():
             return []
-        return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and (p / SPEC_FILE).is_file())
+        return sorted(
+            p.name for p in root.iterdir() if not p.name.startswith(".") and (p / SPEC_FILE).is_file()
+        )
 
     def get_run(self, run_id: str) -> RunResult:
         """A recorded run of this workspace's project; an unknown id raises ``NotFound``."""
@@ -124,7 +126,9 @@ class PipelineService:
         with self.ws.store.session() as session:
             row = session.get(PipelineRun, run_id)
             if row is None or row.project != self.ws.project:
-                raise NotFound(f"pipeline run '{run_id}' not found; `shipyard pipeline run NAME` prints run ids")
+                raise NotFound(
+                    f"pipeline run '{run_id}' not found; `shipyard pipeline run NAME` prints run ids"
+                )
             steps = [StepResult(**s) for s in row.steps or []]
             return RunResult(
                 run_id=row.id,

@@ -27,8 +27,14 @@ def build_step_notebook(
     params = "\n\n".join(c.source.rstrip() for c in tagged.parameters)
     run_dir_line = f"{RUN_DIR_PARAMETER} = None  # set by Shipyard: the run folder that holds step outputs"
     cells.append(
-        _generated(v4, "parameters", f"{params}\n{run_dir_line}" if params else run_dir_line, "parameters",
-                   tags=[PARAMETERS_TAG], source_cells=[c.number for c in tagged.parameters])
+        _generated(
+            v4,
+            "parameters",
+            f"{params}\n{run_dir_line}" if params else run_dir_line,
+            "parameters",
+            tags=[PARAMETERS_TAG],
+            source_cells=[c.number for c in tagged.parameters],
+        )
     )
     if plan.inputs:
         code = (
@@ -41,15 +47,25 @@ def build_step_notebook(
     if plan.outputs or plan.metrics:
         code = (
             "from shipyard.bridge.datapassing import save_outputs as _shipyard_save_outputs\n\n"
-            f"_shipyard_save_outputs({RUN_DIR_PARAMETER}, {step.name!r}, globals(), "
+            f"_shipyard_saved = _shipyard_save_outputs({RUN_DIR_PARAMETER}, {step.name!r}, globals(), "
             f"outputs={_literal(plan.outputs)}, metrics={_literal(plan.metrics)})"
         )
         cells.append(_generated(v4, "save-outputs", code, "variables later steps read"))
+    seen: set[str] = set()
+    for cell in cells:
+        # Copy-pasted notebooks can repeat a cell id; nbformat 4.5 requires them unique.
+        if cell["id"] in seen:
+            cell["id"] = f"shipyard-{len(seen)}"
+        seen.add(cell["id"])
     nb = v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     language = source.metadata.get("language_info")
     nb.metadata["language_info"] = language if isinstance(language, dict) else {"name": "python"}
-    nb.metadata["shipyard"] = {"step": step.name, "source_notebook": str(source.path), "sha256": source.sha256}
+    nb.metadata["shipyard"] = {
+        "step": step.name,
+        "source_notebook": str(source.path),
+        "sha256": source.sha256,
+    }
     return nb
 
 
@@ -77,7 +93,12 @@ def _copy(v4: Any, cell: Cell, role: str) -> Any:
 
 
 def _generated(
-    v4: Any, kind: str, code: str, what: str, tags: list[str] | None = None, source_cells: list[int] | None = None
+    v4: Any,
+    kind: str,
+    code: str,
+    what: str,
+    tags: list[str] | None = None,
+    source_cells: list[int] | None = None,
 ) -> Any:
     metadata: dict[str, Any] = {"shipyard": {"role": kind, "generated": what}}
     if source_cells:

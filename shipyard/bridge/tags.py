@@ -20,7 +20,14 @@ _RESOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
 _QUANTITY = re.compile(r"^[0-9][0-9A-Za-z.]*$")
 
 # Roles a cell can play; plain tags map straight to one.
-STEP, IMPORTS, FUNCTIONS, PARAMETERS, METRICS, SKIP = "step", "imports", "functions", "parameters", "metrics", "skip"
+STEP, IMPORTS, FUNCTIONS, PARAMETERS, METRICS, SKIP = (
+    "step",
+    "imports",
+    "functions",
+    "parameters",
+    "metrics",
+    "skip",
+)
 _PLAIN = {
     "imports": IMPORTS,
     "functions": FUNCTIONS,
@@ -31,8 +38,20 @@ _PLAIN = {
     "skip": SKIP,
 }
 # Tags other tools put on cells; they mean nothing to a pipeline and are ignored without a warning.
-_FOREIGN = {"injected-parameters", "hide-input", "hide-output", "hide-cell", "remove-cell", "remove-input",
-            "remove-output", "raises-exception", "skip-execution", "thebe-init", "full-width", "margin"}
+_FOREIGN = {
+    "injected-parameters",
+    "hide-input",
+    "hide-output",
+    "hide-cell",
+    "remove-cell",
+    "remove-input",
+    "remove-output",
+    "raises-exception",
+    "skip-execution",
+    "thebe-init",
+    "full-width",
+    "margin",
+}
 
 
 @dataclass
@@ -101,7 +120,9 @@ def parse_cell_tags(tags: Sequence[str], cell_number: int) -> CellTags:
         elif sep and key in ("after", "prev"):
             names = [n.strip() for n in rest.split(",")]
             if not all(names):
-                raise InvalidInput(f"cell {cell_number}: tag '{tag}' has an empty step name; write after:STEP[,STEP...]")
+                raise InvalidInput(
+                    f"cell {cell_number}: tag '{tag}' has an empty step name; write after:STEP[,STEP...]"
+                )
             out.after.extend(_name(n, tag, cell_number) for n in names)
         elif sep and key == "limit":
             resource, _, quantity = rest.rpartition(":")
@@ -154,10 +175,10 @@ def tag_cells(cells: Sequence[Cell]) -> TaggedNotebook:
                 assert tags.step is not None
                 current = steps.setdefault(tags.step, StepCells(tags.step, cell.number))
         has_step_extras = tags.after or tags.resources or tags.annotations or tags.labels
-        if has_step_extras and role not in (STEP, None):
+        if has_step_extras and role != STEP:
             raise InvalidInput(
                 f"cell {cell.number}: after:/limit:/annotation:/label: tags belong on a step's cell, "
-                f"not on a '{role}' cell"
+                f"not on {'an untagged cell before any step' if role is None else f'a {role!r} cell'}"
             )
         if role is None:
             leading.append(cell)
@@ -202,9 +223,13 @@ def tag_cells(cells: Sequence[Cell]) -> TaggedNotebook:
 
 def _check_after(step: StepCells, steps: dict[str, StepCells]) -> None:
     for name in step.after:
-        cell = next((c.number for c in step.cells if any(_after_names(t, name) for t in c.tags)), step.tag_cell)
+        cell = next(
+            (c.number for c in step.cells if any(_after_names(t, name) for t in c.tags)), step.tag_cell
+        )
         if name == step.name:
-            raise InvalidInput(f"cell {cell}: step '{step.name}' cannot run after itself; remove 'after:{name}'")
+            raise InvalidInput(
+                f"cell {cell}: step '{step.name}' cannot run after itself; remove 'after:{name}'"
+            )
         if name not in steps:
             known = ", ".join(sorted(steps))
             raise InvalidInput(f"cell {cell}: 'after:{name}' names no step of this notebook (steps: {known})")
@@ -212,4 +237,8 @@ def _check_after(step: StepCells, steps: dict[str, StepCells]) -> None:
 
 def _after_names(tag: str, name: str) -> bool:
     prefix, sep, rest = tag.partition(":")
-    return bool(sep) and prefix.strip().lower() in ("after", "prev") and name in [n.strip() for n in rest.split(",")]
+    return (
+        bool(sep)
+        and prefix.strip().lower() in ("after", "prev")
+        and name in [n.strip() for n in rest.split(",")]
+    )

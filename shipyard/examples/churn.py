@@ -67,12 +67,12 @@ ACTIVITY_FEATURES = (
     "txn_count_30d",
     "txn_count_prev_30d",
     "activity_trend",
-    "spend_30d",
-    "avg_order_value_30d",
+    "days_since_last_txn",
     "refunds_30d",
     "refund_rate_60d",
-    "days_since_last_txn",
     "support_tickets_30d",
+    "spend_30d",
+    "avg_order_value_30d",
 )
 
 
@@ -301,13 +301,16 @@ def _simulate_tickets(
             "customer_id": customers["customer_id"].to_numpy()[row],
             "opened_at": pd.to_datetime(ts, unit="ns", utc=True),
             "category": pd.Categorical.from_codes(
-                rng.choice(4, size=row.size, p=[0.35, 0.3, 0.2, 0.15]), ["billing", "delivery", "product", "account"]
+                rng.choice(4, size=row.size, p=[0.35, 0.3, 0.2, 0.15]),
+                ["billing", "delivery", "product", "account"],
             ),
         }
     )
 
 
-def _per_period(customers: pd.DataFrame, ids: pd.Series, ts: pd.Series, start: datetime) -> tuple[np.ndarray, ...]:
+def _per_period(
+    customers: pd.DataFrame, ids: pd.Series, ts: pd.Series, start: datetime
+) -> tuple[np.ndarray, ...]:
     """Row index into ``customers`` and the 30-day period of each event, and the flat (row, period) cell."""
     import numpy as np
     import pandas as pd
@@ -334,14 +337,15 @@ def _snapshot_features(
     gross = np.bincount(cell, weights=amount, minlength=cells).reshape(n, PERIODS)
     net = np.bincount(cell, weights=np.where(refund, 0.0, amount), minlength=cells).reshape(n, PERIODS)
     refunds = np.bincount(cell, weights=refund, minlength=cells).reshape(n, PERIODS).astype(np.int64)
-    last_ns = np.full(cells, -1, dtype=np.int64)
-    np.maximum.at(last_ns, cell, ts_ns)
-    last_ns = last_ns.reshape(n, PERIODS)
+    last_flat = np.full(cells, -1, dtype=np.int64)
+    np.maximum.at(last_flat, cell, ts_ns)
+    last_ns = last_flat.reshape(n, PERIODS)
     _, _, ticket_cell, _ = _per_period(customers, tickets["customer_id"], tickets["opened_at"], start)
     ticket_count = np.bincount(ticket_cell, minlength=cells).reshape(n, PERIODS)
 
     k = np.arange(SNAPSHOTS)
-    cur, prev = k + FIRST_SNAPSHOT_PERIOD - 1, k + FIRST_SNAPSHOT_PERIOD - 2  # the 30 days before, the 30 before that
+    # ``cur`` is the period of the 30 days before each snapshot, ``prev`` the 30 days before that
+    cur, prev = k + FIRST_SNAPSHOT_PERIOD - 1, k + FIRST_SNAPSHOT_PERIOD - 2
     at = pd.DatetimeIndex(snapshot_times(start + PERIODS * PERIOD))
     at_ns = at.as_unit("ns").asi8
     c30, cprev = count[:, cur], count[:, prev]
@@ -359,7 +363,9 @@ def _snapshot_features(
 
     annual = (customers["contract"] == "annual").to_numpy()
     renewal = customers["renewal_month"].to_numpy()
-    months_to_renewal = np.where(annual[:, None], (renewal[:, None] - (k[None, :] + FIRST_SNAPSHOT_PERIOD)) % 12, 0)
+    months_to_renewal = np.where(
+        annual[:, None], (renewal[:, None] - (k[None, :] + FIRST_SNAPSHOT_PERIOD)) % 12, 0
+    )
     ones = np.ones((1, SNAPSHOTS))
     profile = frame(
         {
@@ -372,19 +378,19 @@ def _snapshot_features(
         }
     )
     window_count = count[:, prev] + count[:, cur]
+    window_refund_rate = (refunds[:, prev] + refunds[:, cur]) / np.maximum(window_count, 1)
+    order_value = np.where(c30 > 0, gross[:, cur] / np.maximum(c30, 1), 0.0)
     activity = frame(
         {
             "txn_count_30d": c30.astype(np.int64),
             "txn_count_prev_30d": cprev.astype(np.int64),
             "activity_trend": ((c30 + 1) / (cprev + 1)).astype(np.float32),
-            "spend_30d": net[:, cur].round(2).astype(np.float32),
-            "avg_order_value_30d": np.where(c30 > 0, gross[:, cur] / np.maximum(c30, 1), 0.0).astype(np.float32),
-            "refunds_30d": refunds[:, cur],
-            "refund_rate_60d": ((refunds[:, prev] + refunds[:, cur]) / np.maximum(window_count, 1)).astype(
-                np.float32
-            ),
             "days_since_last_txn": np.minimum(days_since, DAYS_SINCE_CAP).astype(np.int64),
+            "refunds_30d": refunds[:, cur],
+            "refund_rate_60d": window_refund_rate.astype(np.float32),
             "support_tickets_30d": ticket_count[:, cur].astype(np.int64),
+            "spend_30d": net[:, cur].round(2).astype(np.float32),
+            "avg_order_value_30d": order_value.astype(np.float32),
         }
     )
     return profile, activity

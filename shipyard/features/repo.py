@@ -43,7 +43,9 @@ def load_repo_contents(repo_dir: Path, project: str, description: str = "") -> R
     )
     files = get_repo_files(repo_dir)
     if not files:
-        raise InvalidInput(f"{repo_dir}: no Python definitions found; add a definitions.py with Feast objects")
+        raise InvalidInput(
+            f"{repo_dir}: no Python definitions found; add a definitions.py with Feast objects"
+        )
     for path in files:
         for obj in _module_objects(path, repo_dir):
             _collect(contents, obj)
@@ -78,17 +80,26 @@ def _module_objects(path: Path, repo_dir: Path) -> list[Any]:
     if spec is None or spec.loader is None:
         raise InvalidInput(f"{path}: cannot be loaded as a Python module")
     module = importlib.util.module_from_spec(spec)
+    before = set(sys.modules)
     sys.modules[module_name] = module  # dataclasses and pickling look the module up while it runs
     sys.path.insert(0, str(repo_dir))
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
-        raise InvalidInput(f"{path}, line {exc.lineno}: syntax error ({exc.msg}); fix the definitions") from exc
-    except Exception as exc:  # noqa: BLE001 - any failure in user code is re-raised as bad input
-        raise InvalidInput(f"{path}: failed while loading ({type(exc).__name__}: {exc}); fix the definitions") from exc
+        raise InvalidInput(
+            f"{path}, line {exc.lineno}: syntax error ({exc.msg}); fix the definitions"
+        ) from exc
+    except Exception as exc:  # any failure in user code is re-raised as bad input
+        raise InvalidInput(
+            f"{path}: failed while loading ({type(exc).__name__}: {exc}); fix the definitions"
+        ) from exc
     finally:
         sys.path.remove(str(repo_dir))
-        sys.modules.pop(module_name, None)
+        # Forget this repo's sibling modules too, so another workspace's same-named helper is loaded afresh.
+        for name in set(sys.modules) - before:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if name == module_name or Path(origin).resolve().is_relative_to(repo_dir.resolve()):
+                del sys.modules[name]
     return [getattr(module, name) for name in sorted(vars(module)) if not name.startswith("__")]
 
 

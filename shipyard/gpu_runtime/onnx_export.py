@@ -36,7 +36,14 @@ class OnnxModel:
         return self.inputs[0].name
 
 
-_ONNX_TO_TRITON = {1: "TYPE_FP32", 6: "TYPE_INT32", 7: "TYPE_INT64", 11: "TYPE_FP64", 9: "TYPE_BOOL", 8: "TYPE_STRING"}
+_ONNX_TO_TRITON = {
+    1: "TYPE_FP32",
+    6: "TYPE_INT32",
+    7: "TYPE_INT64",
+    11: "TYPE_FP64",
+    9: "TYPE_BOOL",
+    8: "TYPE_STRING",
+}
 
 
 def export_classifier(model: Any, n_features: int, *, input_name: str = INPUT_NAME) -> OnnxModel:
@@ -67,7 +74,9 @@ def export_classifier(model: Any, n_features: int, *, input_name: str = INPUT_NA
     label = next((o for o in outputs if len(o.dims) == 1), None)
     if prob is None or label is None:
         names = ", ".join(o.name for o in outputs)
-        raise OperationFailed(f"ONNX export of {type(model).__name__} has no probability tensor (outputs: {names})")
+        raise OperationFailed(
+            f"ONNX export of {type(model).__name__} has no probability tensor (outputs: {names})"
+        )
     n_classes = prob.dims[1] if prob.dims[1] > 0 else len(getattr(model, "classes_", [])) or 2
     return OnnxModel(
         onnx=proto.SerializeToString(),
@@ -84,6 +93,8 @@ def _spec(value_info: Any) -> TensorSpec:
     tensor = value_info.type.tensor_type
     dtype = _ONNX_TO_TRITON.get(tensor.elem_type)
     if dtype is None:
-        raise OperationFailed(f"ONNX output {value_info.name!r} has element type {tensor.elem_type}, not servable")
+        raise OperationFailed(
+            f"ONNX output {value_info.name!r} has element type {tensor.elem_type}, not servable"
+        )
     dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tensor.shape.dim]
     return TensorSpec(value_info.name, dtype, dims)

@@ -56,7 +56,9 @@ def check_parity(
 
     missing = [c for c in feature_columns if c not in reference.columns]
     if missing:
-        raise InvalidInput(f"reference sample lacks feature columns {', '.join(missing)}; re-register the model")
+        raise InvalidInput(
+            f"reference sample lacks feature columns {', '.join(missing)}; re-register the model"
+        )
     sample = reference[feature_columns].head(rows)
     if sample.empty:
         raise OperationFailed("reference sample is empty: parity cannot be checked; re-register the model")

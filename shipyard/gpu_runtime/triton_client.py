@@ -66,7 +66,9 @@ class TritonClient:
 
         batch = np.ascontiguousarray(features, dtype=np.float32)
         if batch.ndim != 2 or batch.shape[0] == 0:
-            raise InvalidInput(f"inference input must be a non-empty [rows, features] array, got shape {batch.shape}")
+            raise InvalidInput(
+                f"inference input must be a non-empty [rows, features] array, got shape {batch.shape}"
+            )
         tensor = httpclient.InferInput(input_name, list(batch.shape), "FP32")
         tensor.set_data_from_numpy(batch, binary_data=True)
         requested = [httpclient.InferRequestedOutput(name, binary_data=True) for name in outputs]

@@ -44,7 +44,9 @@ def validate_triton_name(name: str) -> str:
     """A Triton model name that is also a safe directory name, or ``InvalidInput``."""
     ok = bool(name) and len(name) <= 200 and all(c.isalnum() or c in "_-." for c in name)
     if not ok or name[0] in ".-":
-        raise InvalidInput(f"Triton model name {name!r} must be letters, digits, '_', '-' or '.', not starting with '.'/'-'")
+        raise InvalidInput(
+            f"Triton model name {name!r} must be letters, digits, '_', '-' or '.', not starting with '.'/'-'"
+        )
     return name
 
 

@@ -25,6 +25,8 @@ so windows of a few hundred rows or less can reach psi_alarm by chance.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
@@ -37,28 +39,27 @@ Kind = Literal["numeric", "categorical"]
 # scipy.stats.ks_2samp's 'auto' mode computes the exact p-value up to this sample size; so do we.
 _KS_EXACT_MAX_N = 10_000
 _MAX_LISTED_UNSEEN = 20
+_PARALLEL_MIN_CELLS = 2_000_000
 
 
 class DriftPolicy(BaseModel):
     """Thresholds of the drift decision; the defaults are the issue-2 rule."""
 
-    alpha: float = Field(0.01, gt=0, lt=1)
-    psi_alarm: float = Field(0.2, gt=0)
-    psi_material: float = Field(0.1, ge=0)
-    ks_material: float = Field(0.1, ge=0, le=1)
-    missing_material: float = Field(0.05, ge=0, le=1)
-    bins: int = Field(10, ge=2)
-    eps: float = Field(1e-4, gt=0)
-    max_categories: int = Field(20, ge=1)
+    alpha: float = Field(default=0.01, gt=0, lt=1)
+    psi_alarm: float = Field(default=0.2, gt=0)
+    psi_material: float = Field(default=0.1, ge=0)
+    ks_material: float = Field(default=0.1, ge=0, le=1)
+    missing_material: float = Field(default=0.05, ge=0, le=1)
+    bins: int = Field(default=10, ge=2)
+    eps: float = Field(default=1e-4, gt=0)
+    max_categories: int = Field(default=20, ge=1)
 
     def judge(self, kind: Kind, stats: dict[str, Any], threshold: float) -> list[str]:
         """The reasons a feature drifted (empty: it did not)."""
         reasons = []
         if stats["psi"] >= self.psi_alarm:
             reasons.append(f"psi >= {self.psi_alarm}")
-        effect, floor = (
-            ("statistic", self.ks_material) if kind == "numeric" else ("psi", self.psi_material)
-        )
+        effect, floor = ("statistic", self.ks_material) if kind == "numeric" else ("psi", self.psi_material)
         if stats["p_value"] < threshold and stats[effect] >= floor:
             name = "ks statistic" if kind == "numeric" else "psi"
             reasons.append(f"p_value < {threshold:.3g} and {name} >= {floor}")
@@ -117,9 +118,20 @@ def compute_drift(
     policy = policy or DriftPolicy()
     columns = _select_features(reference, current, features)
     threshold = policy.alpha / len(columns)
+    pairs = [(col, reference[col], current[col]) for col in columns]
+
+    def stats_of(pair: tuple[str, pd.Series, pd.Series]) -> tuple[Kind, dict[str, Any]]:
+        return _column_stats(*pair, policy)
+
+    # numpy's sorts and searches release the GIL, so columns of a large window run side by side.
+    workers = min(len(columns), os.cpu_count() or 1, 8)
+    if workers > 1 and (len(reference) + len(current)) * len(columns) >= _PARALLEL_MIN_CELLS:
+        with ThreadPoolExecutor(workers, thread_name_prefix="shipyard-drift") as pool:
+            computed = list(pool.map(stats_of, pairs))
+    else:
+        computed = [stats_of(pair) for pair in pairs]
     results = {}
-    for col in columns:
-        kind, stats = _column_stats(col, reference[col], current[col], policy)
+    for col, (kind, stats) in zip(columns, computed, strict=True):
         reasons = policy.judge(kind, stats, threshold)
         results[col] = FeatureDrift(
             kind=kind,
@@ -135,7 +147,9 @@ def compute_drift(
 def _select_features(reference: pd.DataFrame, current: pd.DataFrame, features: list[str] | None) -> list[str]:
     for role, frame in (("reference", reference), ("current", current)):
         if not isinstance(frame, pd.DataFrame):
-            raise InvalidInput(f"{role} must be a DataFrame or a .parquet/.csv path, got {type(frame).__name__}")
+            raise InvalidInput(
+                f"{role} must be a DataFrame or a .parquet/.csv path, got {type(frame).__name__}"
+            )
         if len(frame) == 0:
             raise InvalidInput(f"the {role} window has no rows; drift needs at least one row on each side")
         if not frame.columns.is_unique:
@@ -172,23 +186,37 @@ def _is_numeric(series: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
 
 
-def _column_stats(col: str, ref: pd.Series, cur: pd.Series, policy: DriftPolicy) -> tuple[Kind, dict[str, Any]]:
+def _column_stats(
+    col: str, ref: pd.Series, cur: pd.Series, policy: DriftPolicy
+) -> tuple[Kind, dict[str, Any]]:
     if _is_numeric(ref):
         ref_all = _floats(ref, col, "reference")
         cur_all = _floats(cur, col, "current")
         ref_ok, cur_ok = np.isfinite(ref_all), np.isfinite(cur_all)
-        ref_sorted = np.sort(ref_all[ref_ok])
-        distinct = int(np.count_nonzero(np.diff(ref_sorted))) + 1 if ref_sorted.size else 0
-        integral = bool(np.all(ref_sorted == np.round(ref_sorted)))
-        if distinct > policy.max_categories or not integral:
-            stats = _numeric(ref_sorted, np.sort(cur_all[cur_ok]), policy)
+        ref_sorted = np.sort(_kept(ref_all, ref_ok))
+        if not _few_integers(ref_sorted, policy.max_categories):
+            stats = _numeric(ref_sorted, np.sort(_kept(cur_all, cur_ok)), policy)
             return "numeric", stats | _missing(ref_ok, cur_ok)
-        ref_values, cur_values = pd.Series(ref_sorted), pd.Series(cur_all[cur_ok])
+        ref_values, cur_values = pd.Series(ref_sorted), pd.Series(_kept(cur_all, cur_ok))
     else:
         ref_ok, cur_ok = ref.notna().to_numpy(), cur.notna().to_numpy()
         ref_values, cur_values = ref[ref_ok].astype(str), cur[cur_ok].astype(str)
     stats = _categorical(ref_values.value_counts(sort=False), cur_values.value_counts(sort=False), policy)
     return "categorical", stats | _missing(ref_ok, cur_ok)
+
+
+def _kept(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    return values if ok.all() else values[ok]
+
+
+def _few_integers(ref_sorted: np.ndarray, max_categories: int) -> bool:
+    """Whether sorted reference values are integral with at most ``max_categories`` distinct values."""
+    # A strided sample rejects continuous columns without a pass over all of them.
+    sample = ref_sorted[:: max(1, ref_sorted.size // 1000)]
+    if not np.array_equal(sample, np.round(sample)):
+        return False
+    distinct = int(np.count_nonzero(ref_sorted[1:] != ref_sorted[:-1])) + 1 if ref_sorted.size else 0
+    return distinct <= max_categories and np.array_equal(ref_sorted, np.round(ref_sorted))
 
 
 def _floats(series: pd.Series, col: str, role: str) -> np.ndarray:
@@ -199,6 +227,8 @@ def _floats(series: pd.Series, col: str, role: str) -> np.ndarray:
             raise InvalidInput(
                 f"column {col!r} is numeric in the reference but the {role} window holds non-numbers ({exc})"
             ) from exc
+    if isinstance(series.dtype, np.dtype):  # plain numpy column: no copy when it already is float64
+        return series.to_numpy(dtype=np.float64)
     return series.to_numpy(dtype=np.float64, na_value=np.nan)
 
 

@@ -24,7 +24,7 @@ import uuid
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from shipyard.store.models import PredictionLogPartition
 log = logging.getLogger(__name__)
 
 _STOP = object()
+_DRAIN_FACTOR = 8  # a size-triggered write takes up to this many flush_rows of backlog
 
 
 @dataclass
@@ -94,8 +95,14 @@ class PredictionLogWriter:
     # -- caller side (never touches the disk) -----------------------------------------------------------
     def log(self, deployment: str, model_version: str, records: Sequence[PredictionRecord]) -> None:
         """Validate and queue ``records``; raises ``InvalidInput`` on a bad record, never waits on I/O."""
+        if self._closed:
+            raise self._closed_error(deployment)
         check_deployment_name(deployment)
-        if not isinstance(model_version, (str, int)) or isinstance(model_version, bool) or model_version == "":
+        if (
+            not isinstance(model_version, (str, int))
+            or isinstance(model_version, bool)
+            or model_version == ""
+        ):
             raise InvalidInput(f"model_version must be a non-empty string, got {model_version!r}")
         if not isinstance(records, (list, tuple)):
             raise InvalidInput(f"records must be a list of PredictionRecord, got {type(records).__name__}")
@@ -105,17 +112,23 @@ class PredictionLogWriter:
             return
         with self._lock:
             if self._closed:
-                raise EngineUnavailable(
-                    f"the prediction log for {deployment!r} is closed (the workspace was closed); "
-                    "open the workspace again to log predictions"
-                )
+                raise self._closed_error(deployment)
             if self._queued_rows + len(rows) > self.max_queued_rows:
                 self.stats.dropped += len(rows)
-                log.warning("prediction log queue full (%d rows): dropped %d rows", self._queued_rows, len(rows))
+                log.warning(
+                    "prediction log queue full (%d rows): dropped %d rows", self._queued_rows, len(rows)
+                )
                 return
             self._queued_rows += len(rows)
             self.stats.logged += len(rows)
             self._queue.put((deployment, rows))
+
+    @staticmethod
+    def _closed_error(deployment: str) -> EngineUnavailable:
+        return EngineUnavailable(
+            f"the prediction log for {deployment!r} is closed (the workspace was closed); "
+            "open the workspace again to log predictions"
+        )
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Write everything queued so far; raises ``OperationFailed`` if that write failed."""
@@ -164,14 +177,13 @@ class PredictionLogWriter:
             except queue.Empty:
                 item = None
             if isinstance(item, tuple):
-                deployment, rows = item
-                with self._lock:
-                    self._queued_rows -= len(rows)
                 if not pending:
                     due = time.monotonic() + self.flush_interval_s
-                pending.extend((deployment, row) for row in rows)
+                self._take(item, pending)
                 if failing or len(pending) < self.flush_rows:
                     continue
+                # Under load, write what has piled up in one file rather than many small ones.
+                item = self._drain(pending)
             error = self._write(pending)
             failing = bool(pending)
             if failing:
@@ -184,6 +196,26 @@ class PredictionLogWriter:
                 if pending:
                     log.error("prediction log closed with %d unwritten rows: %s", len(pending), error)
                 return
+
+    def _take(
+        self, item: tuple[str, list[dict[str, Any]]], pending: list[tuple[str, dict[str, Any]]]
+    ) -> None:
+        deployment, rows = item
+        with self._lock:
+            self._queued_rows -= len(rows)
+        pending.extend((deployment, row) for row in rows)
+
+    def _drain(self, pending: list[tuple[str, dict[str, Any]]]) -> Any:
+        """Move queued rows into ``pending`` (up to a cap); return a marker met on the way, or None."""
+        while len(pending) < _DRAIN_FACTOR * self.flush_rows:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return None
+            if not isinstance(item, tuple):
+                return item
+            self._take(item, pending)
+        return None
 
     def _drop_excess(self, pending: list[tuple[str, dict[str, Any]]]) -> None:
         excess = len(pending) - self.max_queued_rows
@@ -233,7 +265,7 @@ class PredictionLogWriter:
         folder = self.log_dir / deployment / day
         folder.mkdir(parents=True, exist_ok=True)
         self._seq += 1
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         path = folder / f"part-{stamp}-{self._token}-{self._seq:06d}.parquet"
         tmp = folder / f".{path.name}.tmp"
         try:
@@ -305,7 +337,9 @@ def read_prediction_log(
         since = utc(since)
         query = query.where(PredictionLogPartition.last_ts >= since)
     with store.session() as session:
-        parts = list(session.scalars(query.order_by(PredictionLogPartition.first_ts, PredictionLogPartition.id)))
+        parts = list(
+            session.scalars(query.order_by(PredictionLogPartition.first_ts, PredictionLogPartition.id))
+        )
     frames = []
     for part in parts:
         path = log_dir / part.path
@@ -317,10 +351,22 @@ def read_prediction_log(
             ) from exc
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES[c]) for c in BASE_COLUMNS})
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    frame = frames[0] if len(frames) == 1 else _concat(frames)
     if since is not None:
         frame = frame[frame["ts"] >= pd.Timestamp(since)]
     return frame.sort_values("ts", kind="stable").reset_index(drop=True)
 
 
-_EMPTY_DTYPES = {"request_id": "object", "ts": "datetime64[us, UTC]", "model_version": "object", "latency_ms": "float64"}
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    # A column that is all-null in one file (a feature missing for that batch) must not decide the dtype.
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    kept = [f.dropna(axis=1, how="all") for f in frames]
+    return pd.concat(kept, ignore_index=True).reindex(columns=columns)
+
+
+_EMPTY_DTYPES = {
+    "request_id": "object",
+    "ts": "datetime64[us, UTC]",
+    "model_version": "object",
+    "latency_ms": "float64",
+}

@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from shipyard.errors import EngineUnavailable, InvalidInput, NotFound
-from shipyard.monitor.drift import DriftReport, compute_drift
+from shipyard.monitor import drift as drift_stats
+from shipyard.monitor.drift import DriftReport
 from shipyard.monitor.prediction_log import PredictionLogWriter, WriterStats, read_prediction_log
 from shipyard.monitor.records import PredictionRecord, check_deployment_name
 
 if TYPE_CHECKING:
     from shipyard.workspace import Workspace
+
+__all__ = ["MonitorService", "PredictionRecord", "DriftReport", "compute_drift", "load_frame"]
 
 FRAME_SUFFIXES = (".parquet", ".csv")
 
@@ -62,7 +65,37 @@ class MonitorService:
         features: list[str] | None = None,
     ) -> DriftReport:
         """Per-feature drift of ``current`` against ``reference`` (DataFrames or .parquet/.csv paths)."""
-        return compute_drift(load_frame(reference, "reference"), load_frame(current, "current"), features)
+        return compute_drift(reference, current, features)
+
+    def deployment_drift(self, deployment: str, since: datetime | None = None) -> DriftReport:
+        """Drift of a deployment's logged features (at or after ``since``) against its training reference."""
+        from sqlalchemy import select
+
+        from shipyard.store.models import Deployment
+
+        check_deployment_name(deployment)
+        with self._ws.store.session() as session:
+            row = session.scalars(select(Deployment).where(Deployment.name == deployment)).one_or_none()
+            if row is None:
+                raise NotFound(f"no deployment named {deployment!r}; list them with `shipyard deployments`")
+            reference_path, refs = row.reference_path, list(row.feature_refs)
+        if not reference_path:
+            raise NotFound(f"deployment {deployment!r} has no reference sample recorded; deploy it again")
+        reference = load_frame(self._ws.path(reference_path), "reference")
+        current = self.read_predictions(deployment, since)
+        if current.empty:
+            raise InvalidInput(
+                f"no predictions logged for deployment {deployment!r}"
+                + (f" since {since.isoformat()}" if since else "")
+                + "; send traffic to it first"
+            )
+        names = [ref.rpartition(":")[2] for ref in refs]
+        features = [name for name in names if name in reference.columns]
+        if not features:
+            raise InvalidInput(
+                f"reference {reference_path} of deployment {deployment!r} has none of its features {names}"
+            )
+        return compute_drift(reference, current, features)
 
     def close(self) -> None:
         """Flush and stop the prediction-log writer; safe to call twice."""
@@ -91,6 +124,17 @@ class MonitorService:
             return self._writer
 
 
+def compute_drift(
+    reference: pd.DataFrame | Path | str,
+    current: pd.DataFrame | Path | str,
+    features: list[str] | None = None,
+) -> DriftReport:
+    """Drift of ``current`` against ``reference``, each a DataFrame or a .parquet/.csv path; no workspace needed."""
+    return drift_stats.compute_drift(
+        load_frame(reference, "reference"), load_frame(current, "current"), features
+    )
+
+
 def load_frame(value: pd.DataFrame | Path | str, role: str) -> pd.DataFrame:
     """``value`` itself, or the Parquet/CSV file it names; errors name the path."""
     if isinstance(value, pd.DataFrame):
@@ -100,7 +144,9 @@ def load_frame(value: pd.DataFrame | Path | str, role: str) -> pd.DataFrame:
     path = Path(value).expanduser()
     suffix = path.suffix.lower()
     if suffix not in FRAME_SUFFIXES:
-        raise InvalidInput(f"{role} {path}: unsupported file type {suffix or '(none)'!r}; use .parquet or .csv")
+        raise InvalidInput(
+            f"{role} {path}: unsupported file type {suffix or '(none)'!r}; use .parquet or .csv"
+        )
     if not path.exists():
         raise NotFound(f"{role} {path} does not exist; check the path")
     try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,8 +129,15 @@ class RegistryService:
         run_id = run.info.run_id
         try:
             version = self._log_and_register(
-                run_id, run.info.artifact_uri, model, name, training_frame, feature_columns, reference,
-                clean_metrics, clean_params,
+                run_id,
+                run.info.artifact_uri,
+                model,
+                name,
+                training_frame,
+                feature_columns,
+                reference,
+                clean_metrics,
+                clean_params,
                 {
                     **tags,
                     TAG_FEATURE_COLUMNS: dump_list(feature_columns),
@@ -165,7 +173,7 @@ class RegistryService:
         from mlflow.exceptions import MlflowException
         from mlflow.models import infer_signature
 
-        now_ms = int(datetime.now(timezone.utc).timestamp() * 1000)
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
         try:
             self.client.log_batch(
                 run_id,
@@ -173,8 +181,11 @@ class RegistryService:
                 params=[Param(k, v) for k, v in params.items()],
             )
         except MlflowException as exc:
-            raise InvalidInput(f"MLflow rejected the params or metrics of model {name!r}: {exc.message}") from exc
-        sample = frame[feature_columns].head(50)
+            raise InvalidInput(
+                f"MLflow rejected the params or metrics of model {name!r}: {exc.message}"
+            ) from exc
+        # Served features are floats whatever their training dtype; say so in the signature.
+        sample = frame[feature_columns].head(50).astype("float64")
         output = model.predict_proba(sample) if hasattr(model, "predict_proba") else model.predict(sample)
         with tempfile.TemporaryDirectory(prefix="shipyard-model-") as tmp:
             model_dir = Path(tmp) / MODEL_DIR
@@ -190,7 +201,7 @@ class RegistryService:
             ref_path.parent.mkdir()
             reference.to_parquet(ref_path, index=False)
             version_tags[TAG_ARTIFACT] = lineage.sha256_tree(model_dir)
-            version_tags[TAG_REFERENCE] = lineage.sha256_file(ref_path)
+            version_tags[TAG_REFERENCE] = lineage.sha256_tree(ref_path)
             version_tags[TAG_REFERENCE_URI] = f"{artifact_uri}/{REFERENCE_DIR}/{REFERENCE_FILE}"
             self.client.log_artifacts(run_id, tmp)
         self.client.set_tag(run_id, TAG_ARTIFACT, version_tags[TAG_ARTIFACT])
@@ -218,7 +229,9 @@ class RegistryService:
             if ref.isdigit():
                 mv = self.client.get_model_version(name, ref)
             elif ref == "latest":
-                mv = max(self._versions(name), key=lambda v: int(v.version))
+                # Search results carry no aliases: fetch the version itself.
+                latest = max(self._versions(name), key=lambda v: int(v.version))
+                mv = self.client.get_model_version(name, str(latest.version))
             else:
                 mv = self.client.get_model_version_by_alias(name, ref)
         except (MlflowException, ValueError) as exc:
@@ -234,15 +247,24 @@ class RegistryService:
             versions = {int(v.version): v for v in self._versions(rm.name)}
             if not versions:
                 continue
-            wanted = {max(versions)} | {int(v) for v in (rm.aliases or {}).values()}
-            out.extend(self._info(versions[v]) for v in sorted(wanted, reverse=True) if v in versions)
+            aliases: dict[int, list[str]] = {}
+            for alias, number in (rm.aliases or {}).items():
+                aliases.setdefault(int(number), []).append(alias)
+            wanted = {max(versions)} | set(aliases)
+            out.extend(
+                self._info(versions[v], aliases.get(v, []))
+                for v in sorted(wanted, reverse=True)
+                if v in versions
+            )
         return out
 
     def load_model(self, info: ModelVersionInfo) -> Any:
         """The sklearn model of ``info``, after checking its artifact against the registered sha256."""
         import mlflow.sklearn
 
-        with self._verified_download(info.source, info.artifact_sha256, f"model {info.name} v{info.version}") as p:
+        with self._verified_download(
+            info.source, info.artifact_sha256, f"model {info.name} v{info.version}"
+        ) as p:
             return mlflow.sklearn.load_model(str(p))
 
     def load_reference(self, info: ModelVersionInfo) -> pd.DataFrame:
@@ -276,7 +298,9 @@ class RegistryService:
             )
         with tempfile.TemporaryDirectory(prefix="shipyard-artifact-") as tmp:
             try:
-                local = Path(download_artifacts(artifact_uri=uri, dst_path=tmp, tracking_uri=self.tracking_uri))
+                local = Path(
+                    download_artifacts(artifact_uri=uri, dst_path=tmp, tracking_uri=self.tracking_uri)
+                )
             except (MlflowException, OSError) as exc:
                 raise OperationFailed(f"{what} could not be read from {uri}: {exc}") from exc
             actual = lineage.sha256_tree(local)
@@ -326,13 +350,13 @@ class RegistryService:
         numbers = sorted(int(v.version) for v in self._versions(name))
         return f"aliases: {aliases}; versions: {', '.join(map(str, numbers)) or 'none'}"
 
-    def _info(self, mv: ModelVersion) -> ModelVersionInfo:
+    def _info(self, mv: ModelVersion, aliases: list[str] | None = None) -> ModelVersionInfo:
         tags = dict(mv.tags or {})
         metrics: dict[str, float] = {}
         if mv.run_id:
             metrics = dict(self.client.get_run(mv.run_id).data.metrics)
         created = (
-            datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=timezone.utc) if mv.creation_timestamp else None
+            datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=UTC) if mv.creation_timestamp else None
         )
         return ModelVersionInfo(
             name=mv.name,
@@ -340,7 +364,7 @@ class RegistryService:
             run_id=mv.run_id or "",
             model_uri=f"models:/{mv.name}/{mv.version}",
             source=mv.source or "",
-            aliases=sorted(mv.aliases or []),
+            aliases=sorted((mv.aliases or []) if aliases is None else aliases),
             artifact_sha256=tags.get(TAG_ARTIFACT, ""),
             feature_columns=load_list(tags.get(TAG_FEATURE_COLUMNS)),
             feature_refs=load_list(tags.get(TAG_FEATURE_REFS)),
@@ -355,7 +379,9 @@ class RegistryService:
 
 
 def _quiet_mlflow_logging() -> None:
-    # MLflow logs table creation at INFO and warns on every cloudpickle save; neither helps a user here.
+    # MLflow logs table creation at INFO, warns on every cloudpickle save and draws a progress bar on every
+    # download; none of it helps a user here, and surfaces keep stderr for their own progress lines.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -383,7 +409,9 @@ def _params(params: dict[str, Any]) -> dict[str, str]:
     for key, value in params.items():
         text = str(value)
         if len(text) > _MAX_PARAM_CHARS:
-            raise InvalidInput(f"param {key!r} is {len(text)} characters long; MLflow keeps at most {_MAX_PARAM_CHARS}")
+            raise InvalidInput(
+                f"param {key!r} is {len(text)} characters long; MLflow keeps at most {_MAX_PARAM_CHARS}"
+            )
         out[str(key)] = text
     return out
 

@@ -21,7 +21,9 @@ def validate_log_inputs(
     import pandas as pd
 
     if not hasattr(model, "predict"):
-        raise InvalidInput(f"model of type {type(model).__name__} has no predict(); pass a fitted sklearn estimator")
+        raise InvalidInput(
+            f"model of type {type(model).__name__} has no predict(); pass a fitted sklearn estimator"
+        )
     _check_fitted(model)
     if not isinstance(frame, pd.DataFrame):
         raise InvalidInput(f"training_frame must be a pandas DataFrame, got {type(frame).__name__}")
@@ -39,7 +41,9 @@ def validate_log_inputs(
     if not isinstance(target, str) or target not in frame.columns:
         raise InvalidInput(f"target {target!r} is not a column of training_frame")
     if target in columns:
-        raise InvalidInput(f"target {target!r} is also listed in feature_columns; remove it from the features")
+        raise InvalidInput(
+            f"target {target!r} is also listed in feature_columns; remove it from the features"
+        )
     non_numeric = [c for c in columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_numeric:
         raise InvalidInput(
@@ -60,7 +64,9 @@ def entity_keys(frame: pd.DataFrame, feature_columns: list[str], target: str) ->
     return [
         str(c)
         for c in frame.columns
-        if c not in skip and not pd.api.types.is_datetime64_any_dtype(frame[c]) and str(c) != "event_timestamp"
+        if c not in skip
+        and not pd.api.types.is_datetime64_any_dtype(frame[c])
+        and str(c) != "event_timestamp"
     ]
 
 
@@ -83,4 +89,6 @@ def _check_fitted(model: Any) -> None:
     try:
         check_is_fitted(model)
     except NotFittedError:
-        raise InvalidInput(f"model {type(model).__name__} is not fitted; call fit() before logging it") from None
+        raise InvalidInput(
+            f"model {type(model).__name__} is not fitted; call fit() before logging it"
+        ) from None

@@ -65,12 +65,20 @@ customer_activity = FeatureView(
         Field(name="txn_count_30d", dtype=Int64, description="Purchases in the last 30 days."),
         Field(name="txn_count_prev_30d", dtype=Int64, description="Purchases in the 30 days before that."),
         Field(name="activity_trend", dtype=Float32, description="(last 30d + 1) / (previous 30d + 1)."),
+        Field(
+            name="days_since_last_txn",
+            dtype=Int64,
+            description="Days since the last purchase (capped at 60).",
+        ),
+        Field(name="refunds_30d", dtype=Int64, description="Refunded purchases in the last 30 days."),
+        Field(
+            name="refund_rate_60d", dtype=Float32, description="Share of purchases refunded, last 60 days."
+        ),
+        Field(
+            name="support_tickets_30d", dtype=Int64, description="Support tickets opened in the last 30 days."
+        ),
         Field(name="spend_30d", dtype=Float32, description="Spend net of refunds in the last 30 days."),
         Field(name="avg_order_value_30d", dtype=Float32, description="Mean purchase amount, last 30 days."),
-        Field(name="refunds_30d", dtype=Int64, description="Refunded purchases in the last 30 days."),
-        Field(name="refund_rate_60d", dtype=Float32, description="Share of purchases refunded, last 60 days."),
-        Field(name="days_since_last_txn", dtype=Int64, description="Days since the last purchase (capped at 60)."),
-        Field(name="support_tickets_30d", dtype=Int64, description="Support tickets opened in the last 30 days."),
     ],
     source=customer_activity_source,
     online=True,

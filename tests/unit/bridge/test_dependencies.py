@@ -10,7 +10,9 @@ from shipyard.errors import InvalidInput
 
 
 def _graph(*specs: tuple[str, list[str]]) -> PipelineGraph:
-    cells = [Cell(number=i, cell_type="code", source=s, tags=tuple(t)) for i, (s, t) in enumerate(specs, start=1)]
+    cells = [
+        Cell(number=i, cell_type="code", source=s, tags=tuple(t)) for i, (s, t) in enumerate(specs, start=1)
+    ]
     return infer_graph(tag_cells(cells))
 
 
@@ -118,7 +120,26 @@ def test_two_binders_are_fine_when_ordered() -> None:
 
 def test_parameters_keep_literals_and_warn_about_the_rest() -> None:
     params, warnings = extract_parameters(
-        [_cell("n = 5\nrate: float = 0.1\nname = 'x'\nneg = -1\nitems = [1, 2]\nimport os\nnow = os.getpid()")]
+        [
+            _cell(
+                "n = 5\nrate: float = 0.1\nname = 'x'\nneg = -1\nitems = [1, 2]\nimport os\nnow = os.getpid()"
+            )
+        ]
     )
     assert params == {"n": 5, "rate": 0.1, "name": "x", "neg": -1, "items": [1, 2]}
     assert len(warnings) == 1 and "cell 1" in warnings[0]
+
+
+def test_changing_an_imported_object_hands_nothing_on() -> None:
+    graph = _graph(
+        ("import pandas as pd", ["imports"]),
+        ("pd.options.display.max_rows = 5\nimport os\nos.environ['X'] = '1'", ["step:a"]),
+        ("print(pd, os)", ["step:b"]),
+    )
+    assert graph.step("b").inputs == {}
+    assert graph.step("b").imports == ["import os"]
+
+
+def test_cell_magics_that_run_python_are_read_others_are_not() -> None:
+    assert "x" in scan_cells([_cell("%%time\nx = 1")]).defines
+    assert scan_cells([_cell("%%bash\nx=1 y = 2")]).defines == {}

@@ -38,7 +38,14 @@ def test_roles(tags: list[str], role: str | None, step: str | None) -> None:
 
 def test_after_prev_limit_annotation_label() -> None:
     parsed = parse_cell_tags(
-        ["step:train", "after:load,clean", "prev:extra", "limit:nvidia.com/gpu:1", "annotation:team:ml", "label:tier:gold"],
+        [
+            "step:train",
+            "after:load,clean",
+            "prev:extra",
+            "limit:nvidia.com/gpu:1",
+            "annotation:team:ml",
+            "label:tier:gold",
+        ],
         4,
     )
     assert parsed.after == ["load", "clean", "extra"]
@@ -117,6 +124,7 @@ def test_unknown_tags_are_warned_about() -> None:
         ((("x = 1", ["step:a", "after:nope"]),), "cell 1: 'after:nope' names no step"),
         ((("x = 1", ["step:a"]), ("y = 1", ["after:a"])), "cell 2: step 'a' cannot run after itself"),
         ((("import os", ["imports", "after:a"]), ("x = 1", ["step:a"])), "cell 1: after:"),
+        ((("import os", ["limit:cpu:2"]), ("x = 1", ["step:a"])), "cell 1: after:"),
     ],
 )
 def test_bad_layouts(specs: tuple[tuple[str, list[str]], ...], match: str) -> None:

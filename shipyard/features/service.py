@@ -1,0 +1,464 @@
+"""Features on Feast: apply a workspace's feature repo, materialize it, read online values, build training frames.
+
+One ``FeatureStore`` per workspace, built on first use from ``[features] repo`` (a folder with
+``feature_store.yaml``). Feast prints progress to stdout; every call that may print runs with stdout sent to
+stderr, so a ``--json`` command still prints exactly one document.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from shipyard.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from feast import FeatureStore
+    from feast.feature_view import FeatureView
+
+    from shipyard.workspace import Workspace
+
+EVENT_TIMESTAMP = "event_timestamp"
+_ROW = "__shipyard_row__"
+# Materializing with no earlier run and no start loads the whole history (Feast keeps the latest per key).
+_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """Names of what the repository defines, now registered."""
+
+    entities: list[str]
+    feature_views: list[str]
+    feature_services: list[str]
+
+
+@dataclass(frozen=True)
+class MaterializeResult:
+    """Which views were loaded into the online store, over which interval, in how long."""
+
+    feature_views: list[str]
+    start: datetime
+    end: datetime
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class FeatureViewInfo:
+    """A registered feature view."""
+
+    name: str
+    entities: list[str]
+    features: list[str]
+    ttl_s: float | None
+    source: str
+
+
+class FeatureService:
+    """Feast for one workspace: the repo under ``[features] repo``, registry and online store under ``.shipyard``."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self._ws = ws
+        self.repo_dir = ws.path(ws.config.features.repo)
+        self._store: FeatureStore | None = None
+        self._lock = threading.RLock()
+        # Validated refs -> join keys; the hot path of every prediction, so the registry is not re-read.
+        self._refs_cache: dict[tuple[str, ...], dict[str, str]] = {}
+
+    # -- registry -----------------------------------------------------------------------------------------
+    def apply(self) -> ApplyResult:
+        """Register the repo's definitions with Feast (like ``feast apply``: adds, updates and deletes)."""
+        from feast.repo_operations import extract_objects_for_apply_delete
+
+        from shipyard.features.repo import load_repo_contents, local_file_sources
+
+        with self._lock:
+            store = self.store
+            contents = load_repo_contents(
+                self.repo_dir, store.project, store.config.project_description or ""
+            )
+            self._check_sources(local_file_sources(contents))
+            _, to_delete, _, _ = extract_objects_for_apply_delete(store.project, store.registry, contents)
+            objects: list[Any] = [
+                *contents.projects,
+                *contents.data_sources,
+                *contents.entities,
+                *contents.feature_views,
+                *contents.on_demand_feature_views,
+                *contents.stream_feature_views,
+                *contents.feature_services,
+                *contents.permissions,
+            ]
+            with _stdout_to_stderr():
+                # Re-applying unchanged objects is idempotent and recreates missing online tables.
+                store.apply(objects, objects_to_delete=to_delete, partial=False)
+            self._refs_cache.clear()
+        return ApplyResult(
+            entities=sorted(e.name for e in contents.entities if e.name != "__dummy"),
+            feature_views=sorted(
+                v.name
+                for v in (
+                    *contents.feature_views,
+                    *contents.on_demand_feature_views,
+                    *contents.stream_feature_views,
+                )
+            ),
+            feature_services=sorted(s.name for s in contents.feature_services),
+        )
+
+    def list_feature_views(self) -> list[FeatureViewInfo]:
+        """Every registered feature view, by name."""
+        views = self._views()
+        return [_view_info(views[name]) for name in sorted(views)]
+
+    def feature_refs(self, feature_service: str) -> list[str]:
+        """The ordered ``view:feature`` references of a feature service."""
+        service = self._feature_service(feature_service)
+        return [
+            f"{projection.name_to_use()}:{feature.name}"
+            for projection in service.feature_view_projections
+            for feature in projection.features
+        ]
+
+    # -- offline ------------------------------------------------------------------------------------------
+    def materialize(self, start: datetime | None = None, end: datetime | None = None) -> MaterializeResult:
+        """Load feature values into the online store; by default each view continues where it last stopped."""
+        end_at = _utc(end, "end") if end is not None else datetime.now(UTC)
+        start_at = _utc(start, "start") if start is not None else None
+        if start_at is not None and start_at > end_at:
+            raise InvalidInput(f"start {start_at.isoformat()} is after end {end_at.isoformat()}; swap them")
+        views = [v for v in self._views().values() if v.online]
+        if not views:
+            raise NotFound(
+                f"no online feature views registered from {self.repo_dir}; run `shipyard features apply`"
+            )
+        by_start: dict[datetime, list[str]] = {}
+        for view in views:
+            view_start = start_at or _last_end(view) or _BEGINNING
+            by_start.setdefault(min(view_start, end_at), []).append(view.name)
+        began = time.perf_counter()
+        with self._lock, _stdout_to_stderr():
+            for view_start, names in sorted(by_start.items()):
+                self.store.materialize(start_date=view_start, end_date=end_at, feature_views=sorted(names))
+        return MaterializeResult(
+            feature_views=sorted(v.name for v in views),
+            start=min(by_start),
+            end=end_at,
+            duration_s=round(time.perf_counter() - began, 3),
+        )
+
+    def training_frame(self, entity_df: pd.DataFrame, feature_service: str) -> pd.DataFrame:
+        """Point-in-time correct features for each entity row (Feast historical retrieval), in the input's order."""
+        service = self._feature_service(feature_service)
+        views = self._views()
+        join_keys = list(
+            _key_kinds([views[p.name] for p in service.feature_view_projections if p.name in views])
+        )
+        names = [name.split(":", 1)[1] for name in self.feature_refs(feature_service)]
+        frame = _checked_entity_df(entity_df, join_keys)
+        clashes = [c for c in frame.columns if c in names]
+        if clashes:
+            raise InvalidInput(
+                f"entity_df column(s) {', '.join(clashes)} clash with features; drop or rename them"
+            )
+        # Feast's file store merges away repeated (key, timestamp) rows and drops rows with no value inside
+        # the TTL, so ask once per distinct point and join the answers back onto every input row.
+        points = frame[[*join_keys, EVENT_TIMESTAMP]].drop_duplicates(ignore_index=True)
+        points[_ROW] = np.arange(len(points))
+        with self._lock, _stdout_to_stderr():
+            found = self.store.get_historical_features(entity_df=points, features=service).to_df()
+        values = found.set_index(_ROW).reindex(np.arange(len(points)))[names].reset_index(drop=True)
+        answered = pd.concat([points.drop(columns=[_ROW]), values], axis=1)
+        return frame.merge(answered, on=[*join_keys, EVENT_TIMESTAMP], how="left", validate="many_to_one")
+
+    # -- online -------------------------------------------------------------------------------------------
+    def online_features(self, entity_rows: list[dict[str, Any]], feature_refs: list[str]) -> pd.DataFrame:
+        """Latest online values, one row per entity row in order; entity keys then features (float, NaN if unknown)."""
+        from feast.errors import FeatureViewNotFoundException
+
+        refs, key_kinds = self._online_refs(feature_refs)
+        rows = _checked_entity_rows(entity_rows, key_kinds)
+        join_keys = list(key_kinds)
+        names = [ref.split(":", 1)[1] for ref in refs]
+        if not rows:
+            return pd.DataFrame(columns=join_keys + names)
+        try:
+            with self._lock:
+                response = self.store.get_online_features(features=refs, entity_rows=rows).to_dict()
+        except FeatureViewNotFoundException as exc:  # deleted by an apply in another process
+            self._refs_cache.clear()
+            raise NotFound(f"{exc}; re-check the feature refs") from exc
+        data: dict[str, Any] = {key: [row[key] for row in rows] for key in join_keys}
+        for name in names:
+            data[name] = np.array([np.nan if v is None else v for v in response[name]], dtype=np.float64)
+        return pd.DataFrame(data, copy=False)
+
+    def write_online(self, feature_view: str, df: pd.DataFrame) -> int:
+        """Write rows (entity keys, event_timestamp, every feature of the view) straight to the online store."""
+        views = self._views()
+        if feature_view not in views:
+            raise NotFound(
+                f"feature view '{feature_view}' is not registered; known: {', '.join(sorted(views))}"
+            )
+        view = views[feature_view]
+        frame = _checked_online_frame(df, view, list(_key_kinds([view])))
+        if frame.empty:
+            return 0
+        with self._lock, _stdout_to_stderr():
+            self.store.write_to_online_store(feature_view, df=frame, allow_registry_cache=False)
+        return len(frame)
+
+    def _online_refs(self, feature_refs: Any) -> tuple[list[str], dict[str, str]]:
+        key = tuple(feature_refs) if isinstance(feature_refs, list) else None
+        if key is not None and key in self._refs_cache:
+            return list(key), self._refs_cache[key]
+        views = self._views()
+        refs = _checked_refs(feature_refs, views)
+        key_kinds = _key_kinds([views[ref.split(":", 1)[0]] for ref in refs])
+        self._refs_cache[tuple(refs)] = key_kinds
+        return refs, key_kinds
+
+    # -- Feast objects ------------------------------------------------------------------------------------
+    @property
+    def store(self) -> FeatureStore:
+        """The workspace's Feast ``FeatureStore`` (built once; imports Feast)."""
+        with self._lock:
+            if self._store is None:
+                self._store = self._open_store()
+            return self._store
+
+    def _open_store(self) -> FeatureStore:
+        yaml_path = self.repo_dir / "feature_store.yaml"
+        if not yaml_path.is_file():
+            raise NotFound(
+                f"no feature_store.yaml in {self.repo_dir}; set [features] repo in shipyard.toml "
+                "or create the example with `shipyard init PATH --example churn`"
+            )
+        from feast import FeatureStore
+        from feast.repo_config import load_repo_config
+
+        try:
+            config = load_repo_config(self.repo_dir, yaml_path)
+        except Exception as exc:  # Feast raises several config error types; all are bad input
+            raise InvalidInput(f"{yaml_path}: invalid Feast configuration ({exc})") from exc
+        # SQLite and the file registry create one missing folder level only.
+        for local in _local_state_paths(config, self.repo_dir):
+            local.parent.mkdir(parents=True, exist_ok=True)
+        return FeatureStore(repo_path=str(self.repo_dir), config=config)
+
+    def _views(self) -> dict[str, FeatureView]:
+        return {v.name: v for v in self.store.list_feature_views(allow_cache=True)}
+
+    def _feature_service(self, name: str) -> Any:
+        from feast.errors import FeatureServiceNotFoundException
+
+        try:
+            return self.store.get_feature_service(name, allow_cache=True)
+        except FeatureServiceNotFoundException:
+            known = sorted(s.name for s in self.store.list_feature_services())
+            raise NotFound(
+                f"feature service '{name}' is not registered; known: {', '.join(known) or 'none'} "
+                "(run `shipyard features apply` after defining it)"
+            ) from None
+
+    def _check_sources(self, sources: list[tuple[str, str]]) -> None:
+        for view, raw in sources:
+            path = Path(raw) if Path(raw).is_absolute() else self.repo_dir / raw
+            if not path.exists():
+                raise InvalidInput(
+                    f"feature view '{view}': source file {path} does not exist; generate the data "
+                    "(`shipyard init PATH --example churn`) or fix the path in the repo definitions"
+                )
+
+
+# -- validation ----------------------------------------------------------------------------------------------
+def _checked_entity_df(entity_df: Any, join_keys: list[str]) -> pd.DataFrame:
+    if not isinstance(entity_df, pd.DataFrame):
+        raise InvalidInput(f"entity_df must be a pandas DataFrame, got {type(entity_df).__name__}")
+    for column in [*join_keys, EVENT_TIMESTAMP]:
+        if column not in entity_df.columns:
+            raise InvalidInput(
+                f"entity_df is missing column '{column}'; it needs {', '.join(join_keys)} and {EVENT_TIMESTAMP}"
+            )
+    if _ROW in entity_df.columns:
+        raise InvalidInput(f"entity_df column '{_ROW}' is reserved; rename it")
+    if entity_df.empty:
+        raise InvalidInput("entity_df has no rows; pass at least one entity and timestamp")
+    frame = entity_df.copy()
+    for column in [*join_keys, EVENT_TIMESTAMP]:
+        if frame[column].isna().any():
+            row = int(frame[column].isna().to_numpy().argmax())
+            raise InvalidInput(f"entity_df column '{column}' is empty in row {row}; fill or drop those rows")
+    try:
+        frame[EVENT_TIMESTAMP] = _utc_timestamps(frame[EVENT_TIMESTAMP])
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"entity_df column '{EVENT_TIMESTAMP}' is not a timestamp ({exc})") from exc
+    return frame
+
+
+def _checked_refs(feature_refs: Any, views: dict[str, FeatureView]) -> list[str]:
+    if isinstance(feature_refs, str) or not isinstance(feature_refs, list) or not feature_refs:
+        raise InvalidInput("feature_refs must be a non-empty list of 'view:feature' strings")
+    seen: set[str] = set()
+    for i, ref in enumerate(feature_refs):
+        if not isinstance(ref, str) or ref.count(":") != 1 or ref.startswith(":") or ref.endswith(":"):
+            raise InvalidInput(f"feature_refs[{i}] = {ref!r} is not of the form 'view:feature'")
+        view_name, feature = ref.split(":")
+        if view_name not in views:
+            raise NotFound(
+                f"feature_refs[{i}] = {ref!r}: no feature view '{view_name}'; known: {', '.join(sorted(views))}"
+            )
+        if feature not in {f.name for f in views[view_name].features}:
+            raise NotFound(f"feature_refs[{i}] = {ref!r}: view '{view_name}' has no feature '{feature}'")
+        if feature in seen:
+            raise InvalidInput(f"feature_refs[{i}] = {ref!r}: feature name '{feature}' is requested twice")
+        seen.add(feature)
+    return list(feature_refs)
+
+
+def _key_kinds(views: list[FeatureView]) -> dict[str, str]:
+    """The join keys of ``views`` in order, each with the kind of value it takes: "int", "str" or "any"."""
+    from feast.types import Int32, Int64, String
+
+    kinds: dict[str, str] = {}
+    for view in views:
+        for column in view.entity_columns:
+            kind = "int" if column.dtype in (Int32, Int64) else "str" if column.dtype == String else "any"
+            kinds.setdefault(column.name, kind)
+    return kinds
+
+
+def _checked_entity_rows(entity_rows: Any, key_kinds: dict[str, str]) -> list[dict[str, Any]]:
+    if not isinstance(entity_rows, list):
+        raise InvalidInput(f"entity rows must be a list of objects, got {type(entity_rows).__name__}")
+    rows = []
+    for i, row in enumerate(entity_rows):
+        if not isinstance(row, dict):
+            raise InvalidInput(f"entity row {i} must be an object like {{'{next(iter(key_kinds))}': ...}}")
+        clean = {}
+        for key, kind in key_kinds.items():
+            if key not in row or row[key] is None:
+                raise InvalidInput(f"entity row {i} is missing '{key}'")
+            clean[key] = _entity_value(row[key], kind, f"entity row {i} '{key}'")
+        rows.append(clean)
+    return rows
+
+
+def _entity_value(value: Any, kind: str, where: str) -> Any:
+    """Coerce a key to its entity's type: JSON floats like 42.0 and strings like "42" become ints."""
+    import numbers
+
+    if isinstance(value, bool) or isinstance(value, (list, dict, tuple, set)):
+        raise InvalidInput(f"{where}: {value!r} is not a valid entity key")
+    if kind == "int":
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value)
+        raise InvalidInput(f"{where}: {value!r} is not an integer; this entity key takes integers")
+    if kind == "str":
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, numbers.Integral):
+            return str(value)
+        raise InvalidInput(f"{where}: {value!r} is not a non-empty string; this entity key takes strings")
+    return value
+
+
+def _checked_online_frame(df: Any, view: FeatureView, join_keys: list[str]) -> pd.DataFrame:
+    from feast.types import Float32, Float64, Int32, Int64
+
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidInput(f"rows must be a pandas DataFrame, got {type(df).__name__}")
+    features = {f.name: f.dtype for f in view.features}
+    numpy_dtypes: dict[Any, str] = {Int64: "int64", Int32: "int32", Float32: "float32", Float64: "float64"}
+    required = [*join_keys, EVENT_TIMESTAMP, *features]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InvalidInput(f"rows for '{view.name}' are missing column(s) {', '.join(missing)}")
+    created = view.batch_source.created_timestamp_column if view.batch_source else ""
+    extra = [c for c in df.columns if c not in {*required, created}]
+    if extra:
+        raise InvalidInput(f"rows for '{view.name}' have unknown column(s) {', '.join(map(str, extra))}")
+    frame = df.copy()
+    for column in (EVENT_TIMESTAMP, created):
+        if column in frame.columns:
+            try:
+                frame[column] = _utc_timestamps(frame[column])
+            except (ValueError, TypeError) as exc:
+                raise InvalidInput(f"column '{column}' is not a timestamp ({exc})") from exc
+    if created and created not in frame.columns:
+        # Feast's online write reads the source's created column; default it to the event time.
+        frame[created] = frame[EVENT_TIMESTAMP]
+    for name, dtype in features.items():
+        if frame[name].isna().any():
+            raise InvalidInput(f"column '{name}' has empty values; the online store needs a value per row")
+        numpy_dtype = numpy_dtypes.get(dtype)
+        if numpy_dtype is not None:
+            try:
+                frame[name] = frame[name].astype(numpy_dtype)
+            except (ValueError, TypeError) as exc:
+                raise InvalidInput(f"column '{name}' must be {dtype} ({exc})") from exc
+    return frame.reset_index(drop=True)
+
+
+# -- small helpers -------------------------------------------------------------------------------------------
+def _utc(value: datetime, field: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise InvalidInput(f"{field} must be a datetime, got {type(value).__name__}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_timestamps(values: pd.Series) -> pd.Series:
+    """Timestamps as UTC; naive ones are taken as UTC, strings may mix formats."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values, utc=True)
+    return pd.to_datetime(values, utc=True, format="mixed")
+
+
+def _last_end(view: FeatureView) -> datetime | None:
+    end = view.most_recent_end_time
+    if end is None:
+        return None
+    return end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
+
+
+def _view_info(view: FeatureView) -> FeatureViewInfo:
+    source = view.batch_source
+    where = getattr(source, "path", None) or (source.name if source is not None else "")
+    return FeatureViewInfo(
+        name=view.name,
+        entities=list(view.entities),
+        features=[f.name for f in view.features],
+        ttl_s=view.ttl.total_seconds() if view.ttl else None,
+        source=str(where),
+    )
+
+
+def _local_state_paths(config: Any, repo_dir: Path) -> list[Path]:
+    """Local files Feast will create (file registry, SQLite online store), resolved like Feast does."""
+    paths = []
+    registry_path = getattr(config.registry, "path", "") or ""
+    if getattr(config.registry, "registry_type", "file") == "file" and "://" not in registry_path:
+        paths.append(registry_path)
+    if getattr(config.online_store, "type", "") == "sqlite":
+        paths.append(config.online_store.path)
+    return [Path(p) if Path(p).is_absolute() else repo_dir / p for p in paths if p]
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    with contextlib.redirect_stdout(sys.stderr):
+        yield

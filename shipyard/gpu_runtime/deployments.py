@@ -1,0 +1,426 @@
+"""Deployments: a registered model exported to ONNX, parity-checked, served on Triton, fed by online features."""
+
+from __future__ import annotations
+
+import builtins
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shipyard.errors import Conflict, EngineUnavailable, InvalidInput, NotFound, OperationFailed
+from shipyard.gpu_runtime.onnx_export import INPUT_NAME, OnnxModel, export_classifier
+from shipyard.gpu_runtime.predictions import PredictionResult, predict_rows
+from shipyard.gpu_runtime.triton_repository import ServingOptions, remove_model, write_model
+
+if TYPE_CHECKING:
+    from shipyard.gpu_runtime.triton_client import TritonClient
+    from shipyard.gpu_runtime.triton_server import TritonServer
+    from shipyard.registry.models import ModelVersionInfo
+    from shipyard.store.models import Deployment
+    from shipyard.workspace import Workspace
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_SMOKE_ROWS = 8
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """A deployment as stored, plus where it is served."""
+
+    name: str
+    project: str
+    model_name: str
+    model_version: str
+    model_uri: str
+    triton_model: str
+    feature_refs: list[str]
+    feature_columns: list[str]
+    entity_keys: list[str]
+    reference_path: str
+    artifact_sha256: str
+    parity_max_abs_diff: float
+    status: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    triton_url: str | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class DeploymentService:
+    """Deploys registered models on a supervised (or external) Triton and predicts through them."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.cfg = ws.config.serving
+        self.repository = ws.path(self.cfg.model_repository)
+        self._server: TritonServer | None = None
+        self._client: TritonClient | None = None
+        self._loaded: set[str] = set()
+        self._server_lock = threading.RLock()
+        self._deploy_lock = threading.Lock()
+
+    # -- Triton ---------------------------------------------------------------------------------------
+    @property
+    def triton_url(self) -> str | None:
+        """``host:port`` of the Triton HTTP endpoint in use (None until a local one has started)."""
+        if self.cfg.triton_url:
+            return self.cfg.triton_url
+        return self._server.url if self._server is not None and self._server.is_alive() else None
+
+    @property
+    def triton_server(self) -> TritonServer | None:
+        """The local Triton this service supervises, if it started one."""
+        return self._server
+
+    def _triton(self) -> TritonClient:
+        from shipyard.gpu_runtime.triton_client import TritonClient
+        from shipyard.gpu_runtime.triton_server import TritonServer
+
+        with self._server_lock:
+            if self._client is not None and (self._server is None or self._server.is_alive()):
+                return self._client
+            if self._client is not None:
+                self._client.close()
+            self._loaded = set()
+            if self.cfg.triton_url:
+                client = TritonClient(self.cfg.triton_url)
+                if not client.is_ready():
+                    raise EngineUnavailable(
+                        f"Triton at serving.triton_url={self.cfg.triton_url} is not ready; start it or clear "
+                        "serving.triton_url to let Shipyard run one"
+                    )
+            else:
+                self._server = TritonServer(
+                    self.repository,
+                    self.ws.state_dir / "triton",
+                    http_port=self.cfg.http_port,
+                    grpc_port=self.cfg.grpc_port,
+                    metrics_port=self.cfg.metrics_port,
+                    startup_timeout_s=self.cfg.startup_timeout_s,
+                )
+                self._server.start()
+                client = TritonClient(self._server.url)
+            self._client = client
+            return client
+
+    def _serving_options(self) -> ServingOptions:
+        from shipyard.gpu_runtime.devices import gpu_count
+
+        if self.cfg.triton_url:
+            # An external Triton is a full NVIDIA build: it has the ONNX Runtime (and TensorRT) backends.
+            has_ort = True
+        else:
+            from shipyard.gpu_runtime.triton_dist import locate_triton
+
+            has_ort = locate_triton(self.ws.state_dir / "triton").has_backend("onnxruntime")
+        if has_ort:
+            return ServingOptions(backend="onnxruntime", gpus=gpu_count())
+        return ServingOptions(backend="python")
+
+    def _ensure_loaded(self, triton_model: str) -> TritonClient:
+        client = self._triton()
+        if triton_model not in self._loaded:
+            if not client.is_model_ready(triton_model):
+                client.load_model(triton_model)
+            self._loaded.add(triton_model)
+        return client
+
+    def ensure_serving(self) -> None:
+        """Start Triton and load every deployment of the project (rebuilding missing model files)."""
+        client = self._triton()
+        failures = []
+        for dep in self.list():
+            try:
+                if (self.repository / dep.triton_model).is_dir():
+                    self._ensure_loaded(dep.triton_model)
+                else:
+                    info = self.ws.registry.resolve(dep.model_name, dep.model_version)
+                    self._publish(client, dep.triton_model, self._export(info)[1])
+            except (OperationFailed, NotFound, InvalidInput) as exc:
+                failures.append(f"{dep.name}: {exc.message}")
+        if failures:
+            raise OperationFailed("some deployments could not be served: " + "; ".join(failures))
+
+    # -- deploy ---------------------------------------------------------------------------------------
+    def deploy(self, model: str, ref: str = "champion", name: str | None = None) -> DeploymentInfo:
+        """Resolve, verify, export to ONNX, check parity, write the Triton repository, serve, smoke-test, record."""
+        from shipyard.gpu_runtime.parity import check_parity
+
+        name = validate_deployment_name(name or model)
+        stages: dict[str, float] = {}
+        with self._deploy_lock:
+            with _stage(stages, "resolve"):
+                info = self.ws.registry.resolve(model, ref)
+                feature_refs = aligned_feature_refs(info)
+            with _stage(stages, "load_and_export"):
+                sk_model, exported = self._export(info)
+            with _stage(stages, "parity"):
+                reference = self.ws.registry.load_reference(info)
+                report = check_parity(
+                    sk_model,
+                    exported,
+                    reference,
+                    info.feature_columns,
+                    rows=self.cfg.parity_rows,
+                    tolerance=self.cfg.parity_tolerance,
+                )
+            triton_model = f"{name}-v{info.version}"
+            previous = self._row_or_none(name)
+            try:
+                with _stage(stages, "triton_start"):
+                    client = self._triton()
+                with _stage(stages, "repository_and_load"):
+                    self._publish(client, triton_model, exported)
+                with _stage(stages, "smoke_inference"):
+                    self._smoke(client, triton_model, exported, reference[info.feature_columns])
+            except BaseException:
+                if previous is None or previous.triton_model != triton_model:
+                    self._retire(triton_model)
+                raise
+            with _stage(stages, "record"):
+                ref_path = self.ws.state_dir / "deployments" / name / f"reference-v{info.version}.parquet"
+                self.ws.registry.export_reference(info, ref_path)
+                self._upsert(name, info, triton_model, feature_refs, ref_path, report.max_abs_diff)
+            if previous is not None and previous.triton_model != triton_model:
+                self._retire(previous.triton_model)
+        return self._info(self.get(name), stages)
+
+    def _publish(self, client: TritonClient, triton_model: str, exported: OnnxModel) -> None:
+        options = self._serving_options()
+        write_model(self.repository, triton_model, exported, options)
+        try:
+            client.load_model(triton_model)
+        except OperationFailed as exc:
+            if options.backend != "onnxruntime" or "backend 'onnxruntime'" not in exc.message:
+                raise
+            # This server has no ONNX Runtime backend (a Python-backend-only build): run the same ONNX
+            # file through model.py instead.
+            write_model(self.repository, triton_model, exported, ServingOptions(backend="python"))
+            client.load_model(triton_model)
+        self._loaded.add(triton_model)
+
+    def _export(self, info: ModelVersionInfo) -> tuple[Any, OnnxModel]:
+        sk_model = self.ws.registry.load_model(info)
+        exported = export_classifier(sk_model, len(info.feature_columns), input_name=INPUT_NAME)
+        if exported.label_output != "label" or exported.probability_output != "probabilities":
+            raise OperationFailed(
+                f"ONNX export of {info.name} v{info.version} names its outputs {exported.label_output!r}/"
+                f"{exported.probability_output!r}, expected 'label'/'probabilities'"
+            )
+        label = next(o for o in exported.outputs if o.name == "label")
+        if label.dtype != "TYPE_INT64":
+            raise InvalidInput(
+                f"model {info.name} v{info.version} predicts non-integer class labels; train it on 0/1 (or "
+                "integer) targets to deploy it"
+            )
+        return sk_model, exported
+
+    def _smoke(self, client: TritonClient, triton_model: str, exported: OnnxModel, reference: Any) -> None:
+        import numpy as np
+
+        from shipyard.gpu_runtime.parity import onnx_probabilities, onnx_session
+
+        features = reference.head(_SMOKE_ROWS).to_numpy(dtype=np.float32)
+        served = client.infer(
+            triton_model, features, input_name=exported.input_name, outputs=["probabilities", "label"]
+        )
+        expected = onnx_probabilities(onnx_session(exported.onnx), exported, features)
+        got = np.asarray(served["probabilities"], dtype=np.float64)
+        gap = float(np.max(np.abs(got - expected))) if got.shape == expected.shape else float("inf")
+        if not gap <= self.cfg.parity_tolerance:
+            raise OperationFailed(
+                f"smoke inference on Triton model {triton_model} disagrees with ONNX Runtime in-process "
+                f"(max abs diff {gap:.3g}); see {self._log_hint()}"
+            )
+
+    def _retire(self, triton_model: str) -> None:
+        if self._client is not None and triton_model in self._loaded:
+            self._loaded.discard(triton_model)
+            try:
+                self._client.unload_model(triton_model)
+            except (OperationFailed, EngineUnavailable):
+                # The model directory goes next regardless; Triton drops a model whose files vanished.
+                pass
+        remove_model(self.repository, triton_model)
+
+    def _log_hint(self) -> str:
+        return str(self._server.log_path) if self._server is not None else "the Triton server log"
+
+    # -- records --------------------------------------------------------------------------------------
+    def _upsert(
+        self,
+        name: str,
+        info: ModelVersionInfo,
+        triton_model: str,
+        feature_refs: list[str],
+        reference_path: Path,
+        parity: float,
+    ) -> None:
+        from sqlalchemy import select
+
+        from shipyard.store.models import Deployment
+
+        with self.ws.store.session() as s:
+            row = s.scalars(select(Deployment).where(Deployment.name == name)).one_or_none()
+            if row is not None and row.project != self.ws.project:
+                raise Conflict(
+                    f"deployment name {name!r} is taken by project {row.project!r}; pick another name"
+                )
+            if row is None:
+                row = Deployment(project=self.ws.project, name=name)
+                s.add(row)
+            row.model_name = info.name
+            row.model_version = info.version
+            row.model_uri = info.model_uri
+            row.triton_model = triton_model
+            row.feature_refs = feature_refs
+            row.entity_keys = info.entity_keys
+            row.reference_path = str(reference_path)
+            row.artifact_sha256 = info.artifact_sha256
+            row.parity_max_abs_diff = parity
+            row.status = "ready"
+
+    def _row_or_none(self, name: str) -> DeploymentInfo | None:
+        from sqlalchemy import select
+
+        from shipyard.store.models import Deployment
+
+        with self.ws.store.session() as s:
+            row = s.scalars(
+                select(Deployment).where(Deployment.name == name, Deployment.project == self.ws.project)
+            ).one_or_none()
+            return self._info(row) if row is not None else None
+
+    def get(self, name: str) -> DeploymentInfo:
+        """The deployment called ``name``; ``NotFound`` lists the ones that exist."""
+        found = self._row_or_none(name)
+        if found is None:
+            known = ", ".join(d.name for d in self.list()) or "none"
+            raise NotFound(
+                f"deployment {name!r} does not exist (deployments: {known}); create it with `shipyard deploy`"
+            )
+        return found
+
+    def list(self) -> list[DeploymentInfo]:
+        """Every deployment of the project, by name."""
+        from sqlalchemy import select
+
+        from shipyard.store.models import Deployment
+
+        with self.ws.store.session() as s:
+            rows = s.scalars(
+                select(Deployment).where(Deployment.project == self.ws.project).order_by(Deployment.name)
+            ).all()
+            return [self._info(r) for r in rows]
+
+    def delete(self, name: str) -> None:
+        """Stop serving ``name`` and forget it (its registered model stays in the registry)."""
+        from sqlalchemy import delete
+
+        from shipyard.store.models import Deployment
+
+        dep = self.get(name)
+        with self._deploy_lock:
+            self._retire(dep.triton_model)
+            with self.ws.store.session() as s:
+                s.execute(
+                    delete(Deployment).where(Deployment.name == name, Deployment.project == self.ws.project)
+                )
+
+    def _info(
+        self, row: Deployment | DeploymentInfo, stages: dict[str, float] | None = None
+    ) -> DeploymentInfo:
+        refs = list(row.feature_refs or [])
+        return DeploymentInfo(
+            name=row.name,
+            project=row.project,
+            model_name=row.model_name,
+            model_version=row.model_version,
+            model_uri=row.model_uri,
+            triton_model=row.triton_model,
+            feature_refs=refs,
+            feature_columns=[r.partition(":")[2] for r in refs],
+            entity_keys=list(row.entity_keys or []),
+            reference_path=row.reference_path,
+            artifact_sha256=row.artifact_sha256,
+            parity_max_abs_diff=row.parity_max_abs_diff,
+            status=row.status,
+            created_at=_utc(row.created_at),
+            updated_at=_utc(row.updated_at),
+            triton_url=self.triton_url,
+            stage_seconds=dict(stages or {}),
+        )
+
+    # -- predict --------------------------------------------------------------------------------------
+    def predict(self, name: str, entities: builtins.list[dict[str, Any]]) -> PredictionResult:
+        """Look up online features for ``entities``, infer on Triton, log every prediction for monitoring."""
+        started = time.perf_counter()
+        dep = self.get(name)
+        if dep.status != "ready":
+            raise Conflict(
+                f"deployment {name!r} is {dep.status}, not ready; redeploy it with `shipyard deploy`"
+            )
+        return predict_rows(self.ws, dep, entities, self._ensure_loaded, started)
+
+    def close(self) -> None:
+        """Stop the Triton this service started and close connections; safe to call twice."""
+        with self._server_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+            self._loaded = set()
+
+
+def validate_deployment_name(name: object) -> str:
+    """A deployment name (also a folder and URL segment), or ``InvalidInput`` saying what is allowed."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidInput(
+            f"deployment name {name!r} is not valid: use 1-100 letters, digits, '_', '-' or '.', starting "
+            "with a letter or digit"
+        )
+    return name
+
+
+def aligned_feature_refs(info: ModelVersionInfo) -> list[str]:
+    """The model's feature refs, one per feature column and in column order (what online lookup returns)."""
+    by_feature: dict[str, list[str]] = {}
+    for ref in info.feature_refs:
+        by_feature.setdefault(ref.partition(":")[2], []).append(ref)
+    aligned = []
+    for column in info.feature_columns:
+        refs = by_feature.get(column, [])
+        if not refs:
+            raise InvalidInput(
+                f"model {info.name} v{info.version}: feature column {column!r} has no feature ref, so it cannot "
+                "be looked up online; train on features from a Feast feature service and pass its refs"
+            )
+        if len(refs) > 1:
+            raise InvalidInput(
+                f"model {info.name} v{info.version}: feature column {column!r} matches several refs "
+                f"({', '.join(refs)}); feature names must be unique across the model's feature views"
+            )
+        aligned.append(refs[0])
+    return aligned
+
+
+@contextmanager
+def _stage(stages: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[name] = round(time.perf_counter() - t0, 4)
+
+
+def _utc(ts: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; the store writes UTC.
+    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts

@@ -1,0 +1,147 @@
+"""One predict call: validate entities, fetch online features, infer on Triton, log for monitoring."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from shipyard.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from shipyard.gpu_runtime.deployments import DeploymentInfo
+    from shipyard.gpu_runtime.triton_client import TritonClient
+    from shipyard.workspace import Workspace
+
+MAX_ENTITIES = 10_000
+_SCALARS = (int, float, str, bool)
+
+
+@dataclass(frozen=True)
+class PredictionResult:
+    """Predictions for a batch of entities, in request order."""
+
+    deployment: str
+    model_version: str
+    predictions: list[dict[str, Any]]
+    latency_ms: float
+    request_ids: list[str] = field(default_factory=list)
+
+
+def validate_entities(entities: Any, entity_keys: list[str], deployment: str) -> list[dict[str, Any]]:
+    """Each entity as ``{key: value}`` over exactly the deployment's entity keys, or ``InvalidInput``."""
+    if not isinstance(entities, list) or not entities:
+        raise InvalidInput(
+            f"entities for {deployment!r} must be a non-empty list of objects like {_example(entity_keys)}"
+        )
+    if len(entities) > MAX_ENTITIES:
+        raise InvalidInput(f"{len(entities)} entities in one request; send at most {MAX_ENTITIES}")
+    rows = []
+    for i, entity in enumerate(entities):
+        if not isinstance(entity, dict):
+            raise InvalidInput(
+                f"entities[{i}] must be an object like {_example(entity_keys)}, got {type(entity).__name__}"
+            )
+        missing = [k for k in entity_keys if k not in entity]
+        if missing:
+            raise InvalidInput(
+                f"entities[{i}] lacks entity key {', '.join(missing)} (deployment {deployment!r})"
+            )
+        row = {}
+        for key in entity_keys:
+            value = entity[key]
+            if value is None or not isinstance(value, _SCALARS):
+                raise InvalidInput(
+                    f"entities[{i}].{key} must be a number or string, got {type(value).__name__}"
+                )
+            row[key] = value
+        rows.append(row)
+    return rows
+
+
+def predict_rows(
+    ws: Workspace,
+    dep: DeploymentInfo,
+    entities: list[dict[str, Any]],
+    ensure_loaded: Callable[[str], TritonClient],
+    started: float,
+) -> PredictionResult:
+    """Run one prediction request for deployment ``dep`` (``started`` is the request's perf_counter)."""
+    import numpy as np
+
+    from shipyard.monitor.service import PredictionRecord
+
+    rows = validate_entities(entities, dep.entity_keys, dep.name)
+    online = ws.features.online_features(rows, dep.feature_refs)
+    features = _feature_matrix(online, rows, dep)
+    client = ensure_loaded(dep.triton_model)
+    out = client.infer(dep.triton_model, features, input_name="input", outputs=["probabilities", "label"])
+    probs = np.asarray(out["probabilities"], dtype=np.float64)
+    labels = np.asarray(out["label"]).reshape(-1)
+    # Binary: probability of the positive class; multi-class: probability of the predicted class.
+    positive = probs[:, 1] if probs.shape[1] == 2 else probs.max(axis=1)
+    latency_ms = (time.perf_counter() - started) * 1000.0
+    now = datetime.now(UTC)
+    predictions, records, request_ids = [], [], []
+    for i, row in enumerate(rows):
+        output = {"probability": float(positive[i]), "prediction": int(labels[i])}
+        request_id = uuid.uuid4().hex
+        request_ids.append(request_id)
+        predictions.append({**row, **output})
+        records.append(
+            PredictionRecord(
+                request_id=request_id,
+                ts=now,
+                entity=row,
+                features={c: float(features[i, j]) for j, c in enumerate(dep.feature_columns)},
+                output=output,
+                latency_ms=latency_ms,
+            )
+        )
+    ws.monitor.log_predictions(dep.name, dep.model_version, records)
+    return PredictionResult(dep.name, dep.model_version, predictions, round(latency_ms, 3), request_ids)
+
+
+def _feature_matrix(online: pd.DataFrame, rows: list[dict[str, Any]], dep: DeploymentInfo) -> Any:
+    import numpy as np
+
+    absent = [c for c in dep.feature_columns if c not in online.columns]
+    if absent:
+        raise NotFound(
+            f"online store returned no column for {', '.join(absent)} (deployment {dep.name!r}); "
+            "apply and materialize the feature repository"
+        )
+    if len(online) != len(rows):
+        raise NotFound(
+            f"online store returned {len(online)} rows for {len(rows)} entities (deployment {dep.name!r})"
+        )
+    values = online[dep.feature_columns].apply(_to_number)
+    missing = values.isna()
+    for i in np.flatnonzero(missing.any(axis=1).to_numpy()):
+        who = ", ".join(f"{k}={v!r}" for k, v in rows[i].items())
+        lacking = [c for c in dep.feature_columns if missing.iloc[i][c]]
+        what = (
+            "no online features"
+            if len(lacking) == len(dep.feature_columns)
+            else f"no value for {', '.join(lacking)}"
+        )
+        raise NotFound(
+            f"entity {who} has {what} in the online store (deployment {dep.name!r}); check the id, or "
+            "materialize features (`shipyard features materialize`)"
+        )
+    return values.to_numpy(dtype=np.float32)
+
+
+def _to_number(column: Any) -> Any:
+    import pandas as pd
+
+    return pd.to_numeric(column, errors="coerce")
+
+
+def _example(entity_keys: list[str]) -> str:
+    return "{" + ", ".join(f'"{k}": ...' for k in entity_keys) + "}"
