@@ -96,7 +96,7 @@ class ChurnDataSummary:
 def generate_churn_data(
     out_dir: Path, customers: int = 50_000, seed: int = 7, end: datetime | None = None
 ) -> ChurnDataSummary:
-    """Simulate the churn business and write its Parquet tables into ``out_dir``; same inputs, same bytes."""
+    """Simulate the churn business and write its Parquet tables into ``out_dir``; same seed and end, same data."""
     import numpy as np
 
     if customers < 10:

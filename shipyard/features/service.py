@@ -21,6 +21,15 @@ import numpy as np
 import pandas as pd
 
 from shipyard.errors import InvalidInput, NotFound
+from shipyard.features.validation import (
+    EVENT_TIMESTAMP,
+    as_utc,
+    checked_entity_df,
+    checked_entity_rows,
+    checked_online_frame,
+    checked_refs,
+    join_key_kinds,
+)
 
 if TYPE_CHECKING:
     from feast import FeatureStore
@@ -28,7 +37,6 @@ if TYPE_CHECKING:
 
     from shipyard.workspace import Workspace
 
-EVENT_TIMESTAMP = "event_timestamp"
 _ROW = "__shipyard_row__"
 # Materializing with no earlier run and no start loads the whole history (Feast keeps the latest per key).
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
@@ -133,8 +141,8 @@ class FeatureService:
     # -- offline ------------------------------------------------------------------------------------------
     def materialize(self, start: datetime | None = None, end: datetime | None = None) -> MaterializeResult:
         """Load feature values into the online store; by default each view continues where it last stopped."""
-        end_at = _utc(end, "end") if end is not None else datetime.now(UTC)
-        start_at = _utc(start, "start") if start is not None else None
+        end_at = as_utc(end, "end") if end is not None else datetime.now(UTC)
+        start_at = as_utc(start, "start") if start is not None else None
         if start_at is not None and start_at > end_at:
             raise InvalidInput(f"start {start_at.isoformat()} is after end {end_at.isoformat()}; swap them")
         views = [v for v in self._views().values() if v.online]
@@ -162,10 +170,10 @@ class FeatureService:
         service = self._feature_service(feature_service)
         views = self._views()
         join_keys = list(
-            _key_kinds([views[p.name] for p in service.feature_view_projections if p.name in views])
+            join_key_kinds([views[p.name] for p in service.feature_view_projections if p.name in views])
         )
         names = [name.split(":", 1)[1] for name in self.feature_refs(feature_service)]
-        frame = _checked_entity_df(entity_df, join_keys)
+        frame = checked_entity_df(entity_df, join_keys)
         clashes = [c for c in frame.columns if c in names]
         if clashes:
             raise InvalidInput(
@@ -187,7 +195,7 @@ class FeatureService:
         from feast.errors import FeatureViewNotFoundException
 
         refs, key_kinds = self._online_refs(feature_refs)
-        rows = _checked_entity_rows(entity_rows, key_kinds)
+        rows = checked_entity_rows(entity_rows, key_kinds)
         join_keys = list(key_kinds)
         names = [ref.split(":", 1)[1] for ref in refs]
         if not rows:
@@ -211,7 +219,7 @@ class FeatureService:
                 f"feature view '{feature_view}' is not registered; known: {', '.join(sorted(views))}"
             )
         view = views[feature_view]
-        frame = _checked_online_frame(df, view, list(_key_kinds([view])))
+        frame = checked_online_frame(df, view, list(join_key_kinds([view])))
         if frame.empty:
             return 0
         with self._lock, _stdout_to_stderr():
@@ -223,8 +231,8 @@ class FeatureService:
         if key is not None and key in self._refs_cache:
             return list(key), self._refs_cache[key]
         views = self._views()
-        refs = _checked_refs(feature_refs, views)
-        key_kinds = _key_kinds([views[ref.split(":", 1)[0]] for ref in refs])
+        refs = checked_refs(feature_refs, views)
+        key_kinds = join_key_kinds([views[ref.split(":", 1)[0]] for ref in refs])
         self._refs_cache[tuple(refs)] = key_kinds
         return refs, key_kinds
 
@@ -281,153 +289,7 @@ class FeatureService:
                 )
 
 
-# -- validation ----------------------------------------------------------------------------------------------
-def _checked_entity_df(entity_df: Any, join_keys: list[str]) -> pd.DataFrame:
-    if not isinstance(entity_df, pd.DataFrame):
-        raise InvalidInput(f"entity_df must be a pandas DataFrame, got {type(entity_df).__name__}")
-    for column in [*join_keys, EVENT_TIMESTAMP]:
-        if column not in entity_df.columns:
-            raise InvalidInput(
-                f"entity_df is missing column '{column}'; it needs {', '.join(join_keys)} and {EVENT_TIMESTAMP}"
-            )
-    if _ROW in entity_df.columns:
-        raise InvalidInput(f"entity_df column '{_ROW}' is reserved; rename it")
-    if entity_df.empty:
-        raise InvalidInput("entity_df has no rows; pass at least one entity and timestamp")
-    frame = entity_df.copy()
-    for column in [*join_keys, EVENT_TIMESTAMP]:
-        if frame[column].isna().any():
-            row = int(frame[column].isna().to_numpy().argmax())
-            raise InvalidInput(f"entity_df column '{column}' is empty in row {row}; fill or drop those rows")
-    try:
-        frame[EVENT_TIMESTAMP] = _utc_timestamps(frame[EVENT_TIMESTAMP])
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"entity_df column '{EVENT_TIMESTAMP}' is not a timestamp ({exc})") from exc
-    return frame
-
-
-def _checked_refs(feature_refs: Any, views: dict[str, FeatureView]) -> list[str]:
-    if isinstance(feature_refs, str) or not isinstance(feature_refs, list) or not feature_refs:
-        raise InvalidInput("feature_refs must be a non-empty list of 'view:feature' strings")
-    seen: set[str] = set()
-    for i, ref in enumerate(feature_refs):
-        if not isinstance(ref, str) or ref.count(":") != 1 or ref.startswith(":") or ref.endswith(":"):
-            raise InvalidInput(f"feature_refs[{i}] = {ref!r} is not of the form 'view:feature'")
-        view_name, feature = ref.split(":")
-        if view_name not in views:
-            raise NotFound(
-                f"feature_refs[{i}] = {ref!r}: no feature view '{view_name}'; known: {', '.join(sorted(views))}"
-            )
-        if feature not in {f.name for f in views[view_name].features}:
-            raise NotFound(f"feature_refs[{i}] = {ref!r}: view '{view_name}' has no feature '{feature}'")
-        if feature in seen:
-            raise InvalidInput(f"feature_refs[{i}] = {ref!r}: feature name '{feature}' is requested twice")
-        seen.add(feature)
-    return list(feature_refs)
-
-
-def _key_kinds(views: list[FeatureView]) -> dict[str, str]:
-    """The join keys of ``views`` in order, each with the kind of value it takes: "int", "str" or "any"."""
-    from feast.types import Int32, Int64, String
-
-    kinds: dict[str, str] = {}
-    for view in views:
-        for column in view.entity_columns:
-            kind = "int" if column.dtype in (Int32, Int64) else "str" if column.dtype == String else "any"
-            kinds.setdefault(column.name, kind)
-    return kinds
-
-
-def _checked_entity_rows(entity_rows: Any, key_kinds: dict[str, str]) -> list[dict[str, Any]]:
-    if not isinstance(entity_rows, list):
-        raise InvalidInput(f"entity rows must be a list of objects, got {type(entity_rows).__name__}")
-    rows = []
-    for i, row in enumerate(entity_rows):
-        if not isinstance(row, dict):
-            raise InvalidInput(f"entity row {i} must be an object like {{'{next(iter(key_kinds))}': ...}}")
-        clean = {}
-        for key, kind in key_kinds.items():
-            if key not in row or row[key] is None:
-                raise InvalidInput(f"entity row {i} is missing '{key}'")
-            clean[key] = _entity_value(row[key], kind, f"entity row {i} '{key}'")
-        rows.append(clean)
-    return rows
-
-
-def _entity_value(value: Any, kind: str, where: str) -> Any:
-    """Coerce a key to its entity's type: JSON floats like 42.0 and strings like "42" become ints."""
-    import numbers
-
-    if isinstance(value, bool) or isinstance(value, (list, dict, tuple, set)):
-        raise InvalidInput(f"{where}: {value!r} is not a valid entity key")
-    if kind == "int":
-        if isinstance(value, numbers.Integral):
-            return int(value)
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-            return int(value)
-        raise InvalidInput(f"{where}: {value!r} is not an integer; this entity key takes integers")
-    if kind == "str":
-        if isinstance(value, str) and value:
-            return value
-        if isinstance(value, numbers.Integral):
-            return str(value)
-        raise InvalidInput(f"{where}: {value!r} is not a non-empty string; this entity key takes strings")
-    return value
-
-
-def _checked_online_frame(df: Any, view: FeatureView, join_keys: list[str]) -> pd.DataFrame:
-    from feast.types import Float32, Float64, Int32, Int64
-
-    if not isinstance(df, pd.DataFrame):
-        raise InvalidInput(f"rows must be a pandas DataFrame, got {type(df).__name__}")
-    features = {f.name: f.dtype for f in view.features}
-    numpy_dtypes: dict[Any, str] = {Int64: "int64", Int32: "int32", Float32: "float32", Float64: "float64"}
-    required = [*join_keys, EVENT_TIMESTAMP, *features]
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise InvalidInput(f"rows for '{view.name}' are missing column(s) {', '.join(missing)}")
-    created = view.batch_source.created_timestamp_column if view.batch_source else ""
-    extra = [c for c in df.columns if c not in {*required, created}]
-    if extra:
-        raise InvalidInput(f"rows for '{view.name}' have unknown column(s) {', '.join(map(str, extra))}")
-    frame = df.copy()
-    for column in (EVENT_TIMESTAMP, created):
-        if column in frame.columns:
-            try:
-                frame[column] = _utc_timestamps(frame[column])
-            except (ValueError, TypeError) as exc:
-                raise InvalidInput(f"column '{column}' is not a timestamp ({exc})") from exc
-    if created and created not in frame.columns:
-        # Feast's online write reads the source's created column; default it to the event time.
-        frame[created] = frame[EVENT_TIMESTAMP]
-    for name, dtype in features.items():
-        if frame[name].isna().any():
-            raise InvalidInput(f"column '{name}' has empty values; the online store needs a value per row")
-        numpy_dtype = numpy_dtypes.get(dtype)
-        if numpy_dtype is not None:
-            try:
-                frame[name] = frame[name].astype(numpy_dtype)
-            except (ValueError, TypeError) as exc:
-                raise InvalidInput(f"column '{name}' must be {dtype} ({exc})") from exc
-    return frame.reset_index(drop=True)
-
-
 # -- small helpers -------------------------------------------------------------------------------------------
-def _utc(value: datetime, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidInput(f"{field} must be a datetime, got {type(value).__name__}")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _utc_timestamps(values: pd.Series) -> pd.Series:
-    """Timestamps as UTC; naive ones are taken as UTC, strings may mix formats."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values, utc=True)
-    return pd.to_datetime(values, utc=True, format="mixed")
-
-
 def _last_end(view: FeatureView) -> datetime | None:
     end = view.most_recent_end_time
     if end is None:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import builtins
-import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import Conflict, EngineUnavailable, InvalidInput, NotFound, OperationFailed
+from shipyard.gpu_runtime.deployment_info import (
+    DeploymentInfo,
+    aligned_feature_refs,
+    to_info,
+    validate_deployment_name,
+)
 from shipyard.gpu_runtime.onnx_export import INPUT_NAME, OnnxModel, export_classifier
 from shipyard.gpu_runtime.predictions import PredictionResult, predict_rows
 from shipyard.gpu_runtime.triton_repository import ServingOptions, remove_model, write_model
@@ -22,34 +25,10 @@ if TYPE_CHECKING:
     from shipyard.gpu_runtime.triton_client import TritonClient
     from shipyard.gpu_runtime.triton_server import TritonServer
     from shipyard.registry.models import ModelVersionInfo
-    from shipyard.store.models import Deployment
     from shipyard.workspace import Workspace
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _SMOKE_ROWS = 8
-
-
-@dataclass(frozen=True)
-class DeploymentInfo:
-    """A deployment as stored, plus where it is served."""
-
-    name: str
-    project: str
-    model_name: str
-    model_version: str
-    model_uri: str
-    triton_model: str
-    feature_refs: list[str]
-    feature_columns: list[str]
-    entity_keys: list[str]
-    reference_path: str
-    artifact_sha256: str
-    parity_max_abs_diff: float
-    status: str
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    triton_url: str | None = None
-    stage_seconds: dict[str, float] = field(default_factory=dict)
+_ROW_TTL_S = 1.0
 
 
 class DeploymentService:
@@ -64,6 +43,7 @@ class DeploymentService:
         self._loaded: set[str] = set()
         self._server_lock = threading.RLock()
         self._deploy_lock = threading.Lock()
+        self._recent: dict[str, tuple[float, DeploymentInfo]] = {}
 
     # -- Triton ---------------------------------------------------------------------------------------
     @property
@@ -87,6 +67,9 @@ class DeploymentService:
                 return self._client
             if self._client is not None:
                 self._client.close()
+            if self._server is not None:
+                # It died under us: collect what is left of it before starting a fresh one.
+                self._server.stop()
             self._loaded = set()
             if self.cfg.triton_url:
                 client = TritonClient(self.cfg.triton_url)
@@ -187,9 +170,10 @@ class DeploymentService:
                 ref_path = self.ws.state_dir / "deployments" / name / f"reference-v{info.version}.parquet"
                 self.ws.registry.export_reference(info, ref_path)
                 self._upsert(name, info, triton_model, feature_refs, ref_path, report.max_abs_diff)
+                self._recent.pop(name, None)
             if previous is not None and previous.triton_model != triton_model:
                 self._retire(previous.triton_model)
-        return self._info(self.get(name), stages)
+        return to_info(self.get(name), self.triton_url, stages)
 
     def _publish(self, client: TritonClient, triton_model: str, exported: OnnxModel) -> None:
         options = self._serving_options()
@@ -295,7 +279,7 @@ class DeploymentService:
             row = s.scalars(
                 select(Deployment).where(Deployment.name == name, Deployment.project == self.ws.project)
             ).one_or_none()
-            return self._info(row) if row is not None else None
+            return to_info(row, self.triton_url) if row is not None else None
 
     def get(self, name: str) -> DeploymentInfo:
         """The deployment called ``name``; ``NotFound`` lists the ones that exist."""
@@ -317,7 +301,7 @@ class DeploymentService:
             rows = s.scalars(
                 select(Deployment).where(Deployment.project == self.ws.project).order_by(Deployment.name)
             ).all()
-            return [self._info(r) for r in rows]
+            return [to_info(r, self.triton_url) for r in rows]
 
     def delete(self, name: str) -> None:
         """Stop serving ``name`` and forget it (its registered model stays in the registry)."""
@@ -332,36 +316,24 @@ class DeploymentService:
                 s.execute(
                     delete(Deployment).where(Deployment.name == name, Deployment.project == self.ws.project)
                 )
+            self._recent.pop(name, None)
 
-    def _info(
-        self, row: Deployment | DeploymentInfo, stages: dict[str, float] | None = None
-    ) -> DeploymentInfo:
-        refs = list(row.feature_refs or [])
-        return DeploymentInfo(
-            name=row.name,
-            project=row.project,
-            model_name=row.model_name,
-            model_version=row.model_version,
-            model_uri=row.model_uri,
-            triton_model=row.triton_model,
-            feature_refs=refs,
-            feature_columns=[r.partition(":")[2] for r in refs],
-            entity_keys=list(row.entity_keys or []),
-            reference_path=row.reference_path,
-            artifact_sha256=row.artifact_sha256,
-            parity_max_abs_diff=row.parity_max_abs_diff,
-            status=row.status,
-            created_at=_utc(row.created_at),
-            updated_at=_utc(row.updated_at),
-            triton_url=self.triton_url,
-            stage_seconds=dict(stages or {}),
-        )
+    def _cached(self, name: str) -> DeploymentInfo:
+        # Predictions look their deployment up on every call; a short-lived copy keeps the metadata store
+        # off the hot path while a redeploy from another process is still picked up within a second.
+        now = time.monotonic()
+        hit = self._recent.get(name)
+        if hit is not None and now - hit[0] < _ROW_TTL_S:
+            return hit[1]
+        dep = self.get(name)
+        self._recent[name] = (now, dep)
+        return dep
 
     # -- predict --------------------------------------------------------------------------------------
     def predict(self, name: str, entities: builtins.list[dict[str, Any]]) -> PredictionResult:
         """Look up online features for ``entities``, infer on Triton, log every prediction for monitoring."""
         started = time.perf_counter()
-        dep = self.get(name)
+        dep = self._cached(name)
         if dep.status != "ready":
             raise Conflict(
                 f"deployment {name!r} is {dep.status}, not ready; redeploy it with `shipyard deploy`"
@@ -380,38 +352,6 @@ class DeploymentService:
             self._loaded = set()
 
 
-def validate_deployment_name(name: object) -> str:
-    """A deployment name (also a folder and URL segment), or ``InvalidInput`` saying what is allowed."""
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise InvalidInput(
-            f"deployment name {name!r} is not valid: use 1-100 letters, digits, '_', '-' or '.', starting "
-            "with a letter or digit"
-        )
-    return name
-
-
-def aligned_feature_refs(info: ModelVersionInfo) -> list[str]:
-    """The model's feature refs, one per feature column and in column order (what online lookup returns)."""
-    by_feature: dict[str, list[str]] = {}
-    for ref in info.feature_refs:
-        by_feature.setdefault(ref.partition(":")[2], []).append(ref)
-    aligned = []
-    for column in info.feature_columns:
-        refs = by_feature.get(column, [])
-        if not refs:
-            raise InvalidInput(
-                f"model {info.name} v{info.version}: feature column {column!r} has no feature ref, so it cannot "
-                "be looked up online; train on features from a Feast feature service and pass its refs"
-            )
-        if len(refs) > 1:
-            raise InvalidInput(
-                f"model {info.name} v{info.version}: feature column {column!r} matches several refs "
-                f"({', '.join(refs)}); feature names must be unique across the model's feature views"
-            )
-        aligned.append(refs[0])
-    return aligned
-
-
 @contextmanager
 def _stage(stages: dict[str, float], name: str) -> Iterator[None]:
     t0 = time.perf_counter()
@@ -419,8 +359,3 @@ def _stage(stages: dict[str, float], name: str) -> Iterator[None]:
         yield
     finally:
         stages[name] = round(time.perf_counter() - t0, 4)
-
-
-def _utc(ts: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; the store writes UTC.
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts

@@ -109,6 +109,7 @@ def predict_rows(
 
 def _feature_matrix(online: pd.DataFrame, rows: list[dict[str, Any]], dep: DeploymentInfo) -> Any:
     import numpy as np
+    import pandas as pd
 
     absent = [c for c in dep.feature_columns if c not in online.columns]
     if absent:
@@ -120,11 +121,15 @@ def _feature_matrix(online: pd.DataFrame, rows: list[dict[str, Any]], dep: Deplo
         raise NotFound(
             f"online store returned {len(online)} rows for {len(rows)} entities (deployment {dep.name!r})"
         )
-    values = online[dep.feature_columns].apply(_to_number)
-    missing = values.isna()
-    for i in np.flatnonzero(missing.any(axis=1).to_numpy()):
+    values = online[dep.feature_columns]
+    odd = [c for c in dep.feature_columns if not pd.api.types.is_numeric_dtype(values[c])]
+    if odd:
+        values = values.assign(**{c: pd.to_numeric(values[c], errors="coerce") for c in odd})
+    matrix = values.to_numpy(dtype=np.float64)
+    missing = np.isnan(matrix)
+    for i in np.flatnonzero(missing.any(axis=1)):
         who = ", ".join(f"{k}={v!r}" for k, v in rows[i].items())
-        lacking = [c for c in dep.feature_columns if missing.iloc[i][c]]
+        lacking = [c for j, c in enumerate(dep.feature_columns) if missing[i, j]]
         what = (
             "no online features"
             if len(lacking) == len(dep.feature_columns)
@@ -134,13 +139,7 @@ def _feature_matrix(online: pd.DataFrame, rows: list[dict[str, Any]], dep: Deplo
             f"entity {who} has {what} in the online store (deployment {dep.name!r}); check the id, or "
             "materialize features (`shipyard features materialize`)"
         )
-    return values.to_numpy(dtype=np.float32)
-
-
-def _to_number(column: Any) -> Any:
-    import pandas as pd
-
-    return pd.to_numeric(column, errors="coerce")
+    return matrix.astype(np.float32)
 
 
 def _example(entity_keys: list[str]) -> str:

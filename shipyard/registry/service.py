@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import shutil
 import tempfile
@@ -36,7 +35,7 @@ from shipyard.registry.models import (
     validate_alias,
     validate_model_name,
 )
-from shipyard.registry.validation import validate_log_inputs
+from shipyard.registry.validation import validate_log_inputs, validate_metrics, validate_params
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,8 +43,6 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
     from shipyard.workspace import Workspace
-
-_MAX_PARAM_CHARS = 6000
 
 
 class RegistryService:
@@ -108,14 +105,21 @@ class RegistryService:
         metrics: dict[str, float],
         params: dict[str, Any],
         alias: str | None = "champion",
+        entity_keys: list[str] | None = None,
     ) -> ModelVersionInfo:
-        """Log ``model`` in an MLflow run with lineage and a reference sample, register it, set ``alias``."""
+        """Log ``model`` in an MLflow run with lineage and a reference sample, register it, set ``alias``.
+
+        ``entity_keys`` (the columns a prediction request names an entity by) default to the frame's
+        columns that are neither features, target nor timestamps.
+        """
         validate_model_name(name)
         if alias is not None:
             validate_alias(alias)
-        entity_keys = validate_log_inputs(model, training_frame, feature_columns, target, feature_refs)
-        clean_metrics = _metrics(metrics)
-        clean_params = _params(params)
+        entity_keys = validate_log_inputs(
+            model, training_frame, feature_columns, target, feature_refs, entity_keys
+        )
+        clean_metrics = validate_metrics(metrics)
+        clean_params = validate_params(params)
         reference = _reference_sample(training_frame, feature_columns, target)
         tags = lineage.lineage_tags(
             run_context=self.ws.run_context,
@@ -385,35 +389,6 @@ def _quiet_mlflow_logging() -> None:
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def _metrics(metrics: dict[str, float]) -> dict[str, float]:
-    if not isinstance(metrics, dict):
-        raise InvalidInput(f"metrics must be a dict of name -> number, got {type(metrics).__name__}")
-    out: dict[str, float] = {}
-    for key, value in metrics.items():
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InvalidInput(f"metric {key!r} must be a number, got {value!r}") from None
-        if math.isnan(number):
-            raise InvalidInput(f"metric {key!r} is NaN; log only metrics that were computed")
-        out[str(key)] = number
-    return out
-
-
-def _params(params: dict[str, Any]) -> dict[str, str]:
-    if not isinstance(params, dict):
-        raise InvalidInput(f"params must be a dict of name -> value, got {type(params).__name__}")
-    out: dict[str, str] = {}
-    for key, value in params.items():
-        text = str(value)
-        if len(text) > _MAX_PARAM_CHARS:
-            raise InvalidInput(
-                f"param {key!r} is {len(text)} characters long; MLflow keeps at most {_MAX_PARAM_CHARS}"
-            )
-        out[str(key)] = text
-    return out
 
 
 def _reference_sample(frame: pd.DataFrame, feature_columns: list[str], target: str) -> pd.DataFrame:

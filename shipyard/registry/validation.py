@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
+
+_MAX_PARAM_CHARS = 6000  # MLflow's limit on a param value
 
 
 def validate_log_inputs(
@@ -16,8 +19,9 @@ def validate_log_inputs(
     feature_columns: Any,
     target: Any,
     feature_refs: Any,
+    keys: Any = None,
 ) -> list[str]:
-    """Validate the arguments of ``RegistryService.log_model``; returns the frame's entity key columns."""
+    """Validate the arguments of ``RegistryService.log_model``; returns the entity key columns."""
     import pandas as pd
 
     if not hasattr(model, "predict"):
@@ -53,7 +57,47 @@ def validate_log_inputs(
         view, _, feature = ref.partition(":")
         if not view or not feature:
             raise InvalidInput(f"feature ref {ref!r} is not of the form 'view:feature'")
-    return entity_keys(frame, columns, target)
+    if keys is None:
+        return entity_keys(frame, columns, target)
+    keys = _names("entity_keys", keys)
+    absent = [k for k in keys if k not in frame.columns]
+    if absent:
+        raise InvalidInput(f"entity_keys not in training_frame: {', '.join(absent)}")
+    overlap = [k for k in keys if k in columns or k == target]
+    if overlap:
+        raise InvalidInput(f"entity_keys {', '.join(overlap)} are also features or the target")
+    return keys
+
+
+def validate_metrics(metrics: Any) -> dict[str, float]:
+    """Metrics as ``{name: float}``, or ``InvalidInput`` naming the bad one."""
+    if not isinstance(metrics, dict):
+        raise InvalidInput(f"metrics must be a dict of name -> number, got {type(metrics).__name__}")
+    out: dict[str, float] = {}
+    for key, value in metrics.items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"metric {key!r} must be a number, got {value!r}") from None
+        if math.isnan(number):
+            raise InvalidInput(f"metric {key!r} is NaN; log only metrics that were computed")
+        out[str(key)] = number
+    return out
+
+
+def validate_params(params: Any) -> dict[str, str]:
+    """Params as ``{name: str}`` within MLflow's length limit, or ``InvalidInput`` naming the bad one."""
+    if not isinstance(params, dict):
+        raise InvalidInput(f"params must be a dict of name -> value, got {type(params).__name__}")
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        text = str(value)
+        if len(text) > _MAX_PARAM_CHARS:
+            raise InvalidInput(
+                f"param {key!r} is {len(text)} characters long; MLflow keeps at most {_MAX_PARAM_CHARS}"
+            )
+        out[str(key)] = text
+    return out
 
 
 def entity_keys(frame: pd.DataFrame, feature_columns: list[str], target: str) -> list[str]:

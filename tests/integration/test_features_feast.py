@@ -153,6 +153,8 @@ def test_online_features_accept_any_subset_in_any_order(ws: Workspace) -> None:
     refs = ["customer_activity:spend_30d", "customer_profile:plan_tier"]
     frame = ws.features.online_features([{"customer_id": 100_001}], refs)
     assert list(frame.columns) == ["customer_id", "spend_30d", "plan_tier"]
+    as_text = ws.features.online_features([{"customer_id": "100001"}], refs)  # e.g. from a query string
+    pd.testing.assert_frame_equal(as_text, frame)
     assert ws.features.online_features([], refs).empty
 
 
@@ -281,3 +283,15 @@ def test_a_workspace_without_a_feature_repo_says_where_it_looked(tmp_path: Path)
     with Workspace.open(root) as broken:
         with pytest.raises(NotFound, match=f"no feature_store.yaml in {root / 'features'}"):
             broken.features.apply()
+
+
+def test_apply_deletes_what_the_repo_no_longer_defines(tmp_path: Path) -> None:
+    root = create_example_workspace(tmp_path / "ws", customers=50)
+    with Workspace.open(root) as edited:
+        assert edited.features.apply().feature_services == ["churn_v1"]
+        definitions = root / "features" / "definitions.py"
+        source = definitions.read_text()
+        definitions.write_text(source[: source.index("churn_v1 = FeatureService(")])
+        assert edited.features.apply().feature_services == []
+        with pytest.raises(NotFound, match="churn_v1"):
+            edited.features.feature_refs("churn_v1")

@@ -160,8 +160,10 @@ def test_without_alias(ws: Workspace, v1: ModelVersionInfo) -> None:
         metrics={},
         params={},
         alias=None,
+        entity_keys=["customer_id"],
     )
     assert info.aliases == [] and info.feature_refs == []
+    assert info.entity_keys == ["customer_id"]
 
 
 @pytest.mark.parametrize(

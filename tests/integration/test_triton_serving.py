@@ -7,6 +7,8 @@ drives predict through the real Feast online store.
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from shipyard.config import default_toml
 from shipyard.errors import NotFound, OperationFailed
 from shipyard.gpu_runtime import processes
-from shipyard.gpu_runtime.deployments import DeploymentInfo
+from shipyard.gpu_runtime.deployment_info import DeploymentInfo
 from shipyard.gpu_runtime.onnx_export import export_classifier
 from shipyard.gpu_runtime.parity import onnx_probabilities, onnx_session
 from shipyard.gpu_runtime.triton_client import TritonClient
@@ -233,6 +235,24 @@ def test_close_then_ensure_serving_rebuilds(ws: Workspace, deployed: DeploymentI
     ws.deployments.ensure_serving()
     assert (repo / dep.triton_model / "1" / "model.onnx").is_file()
     assert ws.deployments.predict(dep.name, [{"customer_id": 100_002}]).predictions
+
+
+def test_crashed_triton_is_restarted_on_next_predict(ws: Workspace, deployed: DeploymentInfo) -> None:
+    ws.deployments.predict("churn", [{"customer_id": 100_000}])
+    server = ws.deployments.triton_server
+    assert server is not None and server.pid is not None
+    tree = server.process_tree()
+    os.kill(server.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while server.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    result = ws.deployments.predict("churn", [{"customer_id": 100_001}])
+    assert result.predictions
+    assert ws.deployments.triton_server is not None and ws.deployments.triton_server.pid not in tree
+    deadline = time.monotonic() + 10
+    while _alive(tree) and time.monotonic() < deadline:  # orphaned stubs notice their server is gone
+        time.sleep(0.1)
+    assert _alive(tree) == []
 
 
 def test_external_triton_url(ws: Workspace, deployed: DeploymentInfo, tmp_path: Path) -> None:

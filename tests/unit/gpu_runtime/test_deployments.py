@@ -1,4 +1,4 @@
-"""DeploymentService rules that need no Triton: names, feature alignment, lookups, backend choice."""
+"""DeploymentService behaviour that needs no Triton: lookups, early refusals, backend choice."""
 
 from __future__ import annotations
 
@@ -9,28 +9,8 @@ import pytest
 from shipyard.config import default_toml
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.gpu_runtime import deployments as dep_mod
-from shipyard.gpu_runtime.deployments import aligned_feature_refs, validate_deployment_name
 from shipyard.gpu_runtime.triton_dist import TritonDistribution
-from shipyard.registry.models import ModelVersionInfo
 from shipyard.workspace import Workspace
-
-
-def _info(columns: list[str], refs: list[str]) -> ModelVersionInfo:
-    return ModelVersionInfo(
-        name="churn",
-        version="3",
-        run_id="r",
-        model_uri="models:/churn/3",
-        source="",
-        aliases=[],
-        artifact_sha256="",
-        feature_columns=columns,
-        feature_refs=refs,
-        entity_keys=["customer_id"],
-        target="churned",
-        reference_uri="",
-        reference_sha256="",
-    )
 
 
 @pytest.fixture()
@@ -39,35 +19,6 @@ def ws(tmp_path: Path) -> Workspace:
     w = Workspace.open(tmp_path)
     yield w  # type: ignore[misc]
     w.close()
-
-
-@pytest.mark.parametrize("name", ["churn", "churn-prod", "c.1_x"])
-def test_good_deployment_names(name: str) -> None:
-    assert validate_deployment_name(name) == name
-
-
-@pytest.mark.parametrize("name", ["", "-x", "a/b", "a b", "x" * 101, None, "../etc"])
-def test_bad_deployment_names(name: object) -> None:
-    with pytest.raises(InvalidInput, match="deployment name"):
-        validate_deployment_name(name)
-
-
-def test_feature_refs_follow_the_model_column_order() -> None:
-    info = _info(["b", "a"], ["profile:a", "activity:b", "activity:unused"])
-    assert aligned_feature_refs(info) == ["activity:b", "profile:a"]
-
-
-@pytest.mark.parametrize(
-    ("columns", "refs", "message"),
-    [
-        (["a", "derived"], ["v:a"], "feature column 'derived' has no feature ref"),
-        (["a"], [], "feature column 'a' has no feature ref"),
-        (["a"], ["v1:a", "v2:a"], "matches several refs"),
-    ],
-)
-def test_unservable_feature_columns(columns: list[str], refs: list[str], message: str) -> None:
-    with pytest.raises(InvalidInput, match=message):
-        aligned_feature_refs(_info(columns, refs))
 
 
 def test_lookups_on_an_empty_workspace(ws: Workspace) -> None:

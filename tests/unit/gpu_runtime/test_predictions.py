@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from shipyard.errors import InvalidInput, NotFound
-from shipyard.gpu_runtime.deployments import DeploymentInfo
+from shipyard.gpu_runtime.deployment_info import DeploymentInfo
 from shipyard.gpu_runtime.predictions import MAX_ENTITIES, _feature_matrix, validate_entities
 
 KEYS = ["customer_id"]

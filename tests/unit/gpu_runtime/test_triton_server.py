@@ -126,3 +126,39 @@ def test_stop_all_stops_every_live_server(tmp_path: Path) -> None:
     triton_server.stop_all()
     assert not any(processes.is_alive(p) for p in tree)
     assert server.pid is None
+
+
+_OWNER = """
+import json, os, signal, sys, time
+from pathlib import Path
+from shipyard.gpu_runtime.triton_dist import TritonDistribution
+from shipyard.gpu_runtime.triton_server import TritonServer
+root = Path(sys.argv[1])
+dist = TritonDistribution(root / "fake_tritonserver", root / "backends", [])
+server = TritonServer(root / "models", root / "work", distribution=dist)
+server.start()
+print(json.dumps(server.process_tree()), flush=True)
+if sys.argv[2] == "sigterm":
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("ending", ["sigterm", "normal exit"])
+def test_owner_process_ending_stops_the_server(tmp_path: Path, ending: str) -> None:
+    import json
+    import subprocess
+
+    _fake(tmp_path, _READY_SERVER)
+    owner = subprocess.run(
+        [sys.executable, "-c", _OWNER, str(tmp_path), ending.split()[0]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    tree = json.loads(owner.stdout.splitlines()[0])
+    assert len(tree) == 2
+    expected = -15 if ending == "sigterm" else 0
+    assert owner.returncode == expected, owner.stderr
+    assert not any(processes.is_alive(p) for p in tree)

@@ -46,6 +46,7 @@ def _args(**over: Any) -> dict[str, Any]:
 
 def test_valid_inputs_return_entity_keys() -> None:
     assert validate_log_inputs(**_args()) == ["customer_id", "segment"]
+    assert validate_log_inputs(**_args(keys=["customer_id"])) == ["customer_id"]
 
 
 @pytest.mark.parametrize(
@@ -69,6 +70,10 @@ def test_valid_inputs_return_entity_keys() -> None:
         ({"feature_refs": [":a"]}, "not of the form"),
         ({"feature_refs": ["profile:"]}, "not of the form"),
         ({"feature_refs": "profile:a"}, "feature_refs must be a list"),
+        ({"keys": ["nope"]}, "entity_keys not in training_frame: nope"),
+        ({"keys": ["a"]}, "entity_keys a are also features"),
+        ({"keys": ["churned"]}, "also features or the target"),
+        ({"keys": "customer_id"}, "entity_keys must be a list"),
     ],
 )
 def test_bad_inputs_are_rejected(over: dict[str, Any], message: str) -> None:

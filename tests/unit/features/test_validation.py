@@ -1,4 +1,4 @@
-"""Input rules of the feature service, checked without a feature store (pure validation helpers)."""
+"""Input rules of the feature service, checked without a feature store."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from shipyard.errors import InvalidInput, NotFound
-from shipyard.features.service import (
-    _checked_entity_df,
-    _checked_entity_rows,
-    _checked_online_frame,
-    _checked_refs,
-    _key_kinds,
-    _utc,
+from shipyard.features.validation import (
+    as_utc,
+    checked_entity_df,
+    checked_entity_rows,
+    checked_online_frame,
+    checked_refs,
+    join_key_kinds,
 )
 
 
@@ -51,7 +51,7 @@ def _entity_df(**overrides: Any) -> pd.DataFrame:
 @pytest.mark.parametrize("column", ["customer_id", "event_timestamp"])
 def test_entity_df_missing_a_required_column_names_it(column: str) -> None:
     with pytest.raises(InvalidInput, match=f"missing column '{column}'"):
-        _checked_entity_df(_entity_df().drop(columns=[column]), ["customer_id"])
+        checked_entity_df(_entity_df().drop(columns=[column]), ["customer_id"])
 
 
 @pytest.mark.parametrize(
@@ -61,17 +61,16 @@ def test_entity_df_missing_a_required_column_names_it(column: str) -> None:
         (pd.DataFrame({"customer_id": [], "event_timestamp": []}), "has no rows"),
         (_entity_df(customer_id=[1, None]), "'customer_id' is empty in row 1"),
         (_entity_df(event_timestamp=["2025-01-01", "not a date"]), "'event_timestamp' is not a timestamp"),
-        (_entity_df(__shipyard_row__=[0, 1]), "reserved"),
     ],
 )
 def test_bad_entity_df_is_bad_input(value: Any, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        _checked_entity_df(value, ["customer_id"])
+        checked_entity_df(value, ["customer_id"])
 
 
 def test_entity_df_timestamps_become_utc_and_the_input_is_not_modified() -> None:
     original = _entity_df()
-    frame = _checked_entity_df(original, ["customer_id"])
+    frame = checked_entity_df(original, ["customer_id"])
     assert str(frame["event_timestamp"].dtype) == "datetime64[ns, UTC]"
     assert original["event_timestamp"].tolist() == ["2025-01-01", "2025-02-01"]
 
@@ -93,7 +92,7 @@ def test_entity_df_timestamps_become_utc_and_the_input_is_not_modified() -> None
 )
 def test_malformed_feature_refs_are_bad_input(view: Any, refs: Any) -> None:
     with pytest.raises(InvalidInput):
-        _checked_refs(refs, {view.name: view})
+        checked_refs(refs, {view.name: view})
 
 
 @pytest.mark.parametrize(
@@ -102,7 +101,7 @@ def test_malformed_feature_refs_are_bad_input(view: Any, refs: Any) -> None:
 )
 def test_unknown_views_and_features_are_not_found(view: Any, ref: str, message: str) -> None:
     with pytest.raises(NotFound, match=message):
-        _checked_refs([ref], {view.name: view})
+        checked_refs([ref], {view.name: view})
 
 
 # -- entity rows ------------------------------------------------------------------------------------------
@@ -125,27 +124,27 @@ INT_KEY = {"customer_id": "int"}
 )
 def test_bad_entity_rows_are_bad_input(rows: Any, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        _checked_entity_rows(rows, INT_KEY)
+        checked_entity_rows(rows, INT_KEY)
 
 
 def test_entity_rows_keep_only_join_keys_and_become_integers() -> None:
     rows = [{"customer_id": np.int64(3), "request_id": "x"}, {"customer_id": 4.0}, {"customer_id": "5"}]
-    assert _checked_entity_rows(rows, INT_KEY) == [{"customer_id": 3}, {"customer_id": 4}, {"customer_id": 5}]
+    assert checked_entity_rows(rows, INT_KEY) == [{"customer_id": 3}, {"customer_id": 4}, {"customer_id": 5}]
 
 
 @pytest.mark.parametrize(("value", "expected"), [("abc", "abc"), (12, "12")])
 def test_string_keys_accept_strings_and_integers(value: Any, expected: str) -> None:
-    assert _checked_entity_rows([{"user": value}], {"user": "str"}) == [{"user": expected}]
+    assert checked_entity_rows([{"user": value}], {"user": "str"}) == [{"user": expected}]
 
 
 @pytest.mark.parametrize("value", ["", 1.5])
 def test_string_keys_reject_other_values(value: Any) -> None:
     with pytest.raises(InvalidInput, match="not a non-empty string"):
-        _checked_entity_rows([{"user": value}], {"user": "str"})
+        checked_entity_rows([{"user": value}], {"user": "str"})
 
 
 def test_join_key_kinds_come_from_the_view_schema(view: Any) -> None:
-    assert _key_kinds([view]) == {"customer_id": "int"}
+    assert join_key_kinds([view]) == {"customer_id": "int"}
 
 
 # -- online writes ----------------------------------------------------------------------------------------
@@ -172,33 +171,34 @@ def _online(**overrides: Any) -> pd.DataFrame:
         (_online(event_timestamp=["x", "y"]), "'event_timestamp' is not a timestamp"),
         (_online(created=["x", "y"]), "'created' is not a timestamp"),
         (_online(txn_count_30d=["a", "b"]), "'txn_count_30d' must be"),
+        (_online(txn_count_30d=[2.5, 3.0]), "'txn_count_30d' is Int64: whole numbers only"),
     ],
 )
 def test_bad_online_rows_are_bad_input(view: Any, frame: Any, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        _checked_online_frame(frame, view, ["customer_id"])
+        checked_online_frame(frame, view, ["customer_id"])
 
 
 def test_online_rows_are_cast_to_the_view_types(view: Any) -> None:
-    frame = _checked_online_frame(_online(created=[datetime(2025, 1, 1)] * 2), view, ["customer_id"])
+    frame = checked_online_frame(_online(created=[datetime(2025, 1, 1)] * 2), view, ["customer_id"])
     assert frame["txn_count_30d"].dtype == np.int64
     assert frame["spend_30d"].dtype == np.float32
     assert str(frame["created"].dtype) == "datetime64[ns, UTC]"
 
 
 def test_online_rows_without_created_get_the_event_time(view: Any) -> None:
-    frame = _checked_online_frame(_online(), view, ["customer_id"])
+    frame = checked_online_frame(_online(), view, ["customer_id"])
     assert frame["created"].tolist() == frame["event_timestamp"].tolist()
 
 
 # -- datetimes --------------------------------------------------------------------------------------------
 def test_naive_datetimes_are_utc_and_aware_ones_are_converted() -> None:
-    assert _utc(datetime(2025, 1, 1), "start") == datetime(2025, 1, 1, tzinfo=UTC)
+    assert as_utc(datetime(2025, 1, 1), "start") == datetime(2025, 1, 1, tzinfo=UTC)
     plus_two = timezone(timedelta(hours=2))
-    assert _utc(datetime(2025, 1, 1, 2, tzinfo=plus_two), "end") == datetime(2025, 1, 1, tzinfo=UTC)
+    assert as_utc(datetime(2025, 1, 1, 2, tzinfo=plus_two), "end") == datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("value", ["2025-01-01", 1735689600, None])
 def test_non_datetimes_are_bad_input(value: Any) -> None:
     with pytest.raises(InvalidInput, match="start must be a datetime"):
-        _utc(value, "start")
+        as_utc(value, "start")
