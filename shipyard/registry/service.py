@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -389,6 +390,8 @@ def _quiet_mlflow_logging() -> None:
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # MLflow's store uses a SQLAlchemy loader option deprecated in SQLAlchemy 2.1; harmless, and not ours to fix.
+    warnings.filterwarnings("ignore", message=r".*``noload`` loader strategy", module=r"mlflow\..*")
 
 
 def _reference_sample(frame: pd.DataFrame, feature_columns: list[str], target: str) -> pd.DataFrame:
