@@ -7,9 +7,18 @@ STAMP := $(VENV)/.installed
 # torch is pinned to the CPU build that lies on disk; anything that pulls torch gets that one.
 PIP_CONSTRAINT_FILE := constraints.txt
 
-.PHONY: setup demo test test-unit test-integration bench lint clean
+# Debian packages the tests start for real (redis-server for Feast's Redis online store).
+SYSDEPS := redis-server
+
+.PHONY: sysdeps setup demo test test-unit test-integration bench lint clean
 
 setup: $(STAMP)
+
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS) >/dev/null; \
+	  else echo "install these Debian packages first:$$missing" >&2; exit 1; fi; fi
 
 $(STAMP): pyproject.toml $(PIP_CONSTRAINT_FILE)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +30,7 @@ $(STAMP): pyproject.toml $(PIP_CONSTRAINT_FILE)
 demo: setup
 	$(VENV)/bin/shipyard demo
 
-test: setup
+test: sysdeps setup
 	$(PY) -m pytest tests -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 

@@ -17,4 +17,11 @@ def open_workspace(path: str | None = None) -> Workspace:
     return Workspace.open(path)
 
 
-__all__ = ["__version__", "open_workspace"]
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext shipyard``: register the Shipyard magics."""
+    from shipyard.jupyter_ext import load_ipython_extension as load
+
+    load(ipython)
+
+
+__all__ = ["__version__", "load_ipython_extension", "open_workspace"]

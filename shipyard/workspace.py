@@ -16,6 +16,8 @@ from shipyard.config import CONFIG_FILENAME, ShipyardConfig, load_config
 from shipyard.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
+    from shipyard.catalog.service import CatalogService
+    from shipyard.gpu_runtime.training import TrainingService
     from shipyard.bridge.service import PipelineService
     from shipyard.features.service import FeatureService
     from shipyard.governance.tokens import TokenService
@@ -102,9 +104,21 @@ class Workspace:
 
         return MonitorService(self)
 
+    @cached_property
+    def catalog(self) -> CatalogService:
+        from shipyard.catalog.service import CatalogService
+
+        return CatalogService(self)
+
+    @cached_property
+    def training(self) -> TrainingService:
+        from shipyard.gpu_runtime.training import TrainingService
+
+        return TrainingService(self)
+
     def close(self) -> None:
-        """Flush logs and stop every process this workspace started (Triton); safe to call twice."""
-        for name in ("monitor", "deployments"):
+        """Flush logs and stop every process this workspace started (Triton, Ray); safe to call twice."""
+        for name in ("monitor", "deployments", "training"):
             service = self.__dict__.get(name)
             if service is not None:
                 service.close()
