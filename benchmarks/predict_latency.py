@@ -55,7 +55,10 @@ def run(customers: int = 5000, requests: int = 300) -> dict[str, Any]:
 
         triton_ms = _triton_direct(ws, dep, matrix)
 
-        session = ort.InferenceSession(str(ws.deployments.onnx_path(MODEL_NAME)), providers=["CPUExecutionProvider"])
+        from shipyard.gpu_runtime.triton_repository import ONNX_FILE
+
+        onnx_file = ws.path(ws.config.serving.model_repository) / dep.triton_model / "1" / ONNX_FILE
+        session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
         input_name = session.get_inputs()[0].name
         ort_ms = []
         for row in matrix:
