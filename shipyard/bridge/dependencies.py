@@ -49,30 +49,39 @@ class PipelineGraph:
 
 
 def extract_parameters(cells: list[Cell]) -> tuple[dict[str, Any], list[str]]:
-    """Literal top-level assignments of the parameters cells; other statements give a warning."""
+    """Literal top-level assignments of the parameters cells; any other statement raises ``InvalidInput``."""
     params: dict[str, Any] = {}
     warnings: list[str] = []
     for cell in cells:
         for stmt in parse_cell(cell).body:
             target, value = _assignment(stmt)
             if target is None:
-                if not isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                    warnings.append(
-                        f"cell {cell.number}: line {stmt.lineno} of the parameters cell is not "
-                        "`name = literal`; it runs in every step but cannot be overridden"
+                if not isinstance(stmt, (ast.Import, ast.ImportFrom)) and not _docstring(stmt):
+                    raise InvalidInput(
+                        f"cell {cell.number}, line {stmt.lineno}: a parameters cell holds only "
+                        "`name = literal` lines (numbers, strings, booleans, None, lists, dicts); move "
+                        "other code into a step, imports or functions cell"
                     )
                 continue
             try:
                 literal = ast.literal_eval(value) if value is not None else None
                 json.dumps(literal)
-            except (ValueError, TypeError, SyntaxError, RecursionError):
-                warnings.append(
-                    f"cell {cell.number}: parameter '{target}' is not a JSON-compatible literal; "
-                    "it runs in every step but cannot be overridden"
-                )
-                continue
+            except (ValueError, TypeError, SyntaxError, RecursionError) as exc:
+                raise InvalidInput(
+                    f"cell {cell.number}, line {stmt.lineno}: parameter '{target}' is not a JSON-compatible "
+                    "literal (numbers, strings, booleans, None, lists, dicts with string keys); compute it "
+                    "in a step instead"
+                ) from exc
             params[target] = literal
     return params, warnings
+
+
+def _docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
 
 
 def _assignment(stmt: ast.stmt) -> tuple[str | None, ast.expr | None]:

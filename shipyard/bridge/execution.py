@@ -11,7 +11,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -33,11 +33,26 @@ TAG_RUN_ID = "shipyard/run_id"
 TAG_RUN_DIR = "shipyard/run_dir"
 TAG_WORKSPACE = "shipyard/workspace"
 TAG_PARAMS = "shipyard/params"
+TAG_CACHE = "shipyard/cache"  # JSON {"dir": cache folder, "keys": {step: key}, "force": bool}
 RUN_CONTEXT_ENV = "SHIPYARD_RUN_CONTEXT"
 WORKSPACE_ENV = "SHIPYARD_WORKSPACE"
 
 # The kernel inherits this process's environment and papermill works in it: one step at a time.
 _STEP_LOCK = threading.Lock()
+# Live progress for in-process runs: run id -> callback(step, status, outcome or None).
+ProgressHook = Callable[[str, str, "StepOutcome | None"], None]
+_PROGRESS: dict[str, ProgressHook] = {}
+
+
+@contextmanager
+def progress_hook(run_id: str, hook: ProgressHook | None) -> Iterator[None]:
+    """Call ``hook`` as each step of run ``run_id`` starts and ends (Dagster runs steps in this process)."""
+    if hook is not None:
+        _PROGRESS[run_id] = hook
+    try:
+        yield
+    finally:
+        _PROGRESS.pop(run_id, None)
 
 
 @dataclass
@@ -50,6 +65,7 @@ class StepOutcome:
     error: str | None
     started_at: str
     finished_at: str
+    cached: bool = False
 
 
 def execute_step(context: Any, pipeline_dir: str | os.PathLike[str], step: str) -> Any:
@@ -70,16 +86,27 @@ def execute_step(context: Any, pipeline_dir: str | os.PathLike[str], step: str) 
         else (root / runs_dir if not runs_dir.is_absolute() else runs_dir) / run_id
     )
     params = json.loads(tags.get(TAG_PARAMS, "{}"))
-    outcome = run_step_notebook(
-        workspace_root=root,
-        pipeline_dir=pipeline_path,
-        step=step,
-        run_id=run_id,
-        run_dir=run_dir,
-        params=params,
-        kernel=config.pipelines.kernel,
-        timeout_s=config.pipelines.step_timeout_s,
-    )
+    spec = read_spec(pipeline_path)
+    hook = _PROGRESS.get(run_id)
+    if hook is not None:
+        hook(step, "started", None)
+    cache = json.loads(tags.get(TAG_CACHE, "{}"))
+    outcome = _from_cache(cache, step, run_dir) if cache and not cache.get("force") else None
+    if outcome is None:
+        outcome = run_step_notebook(
+            workspace_root=root,
+            pipeline_dir=pipeline_path,
+            step=step,
+            run_id=run_id,
+            run_dir=run_dir,
+            params=params,
+            kernel=spec.get("kernel") or config.pipelines.kernel,
+            timeout_s=int(spec.get("step_timeout_s") or config.pipelines.step_timeout_s),
+        )
+        if cache and outcome.error is None:
+            _remember(cache, step, run_dir)
+    if hook is not None:
+        hook(step, "failed" if outcome.error else "succeeded", outcome)
     metadata = {
         "output_notebook": dg.MetadataValue.path(outcome.output_notebook),
         "duration_s": dg.MetadataValue.float(outcome.duration_s),
@@ -126,7 +153,11 @@ def run_step_notebook(
     _write_result(folder, StepOutcome("running", 0.0, str(output), None, started, ""))
     error: str | None = None
     t0 = time.perf_counter()
-    with _STEP_LOCK, _environ({WORKSPACE_ENV: str(workspace_root), RUN_CONTEXT_ENV: json.dumps(context)}):
+    with (
+        _STEP_LOCK,
+        _environ({WORKSPACE_ENV: str(workspace_root), RUN_CONTEXT_ENV: json.dumps(context)}),
+        _reap_kernels(),
+    ):
         try:
             papermill.execute_notebook(
                 str(step_notebook(pipeline_dir, step)),
@@ -154,6 +185,79 @@ def run_step_notebook(
     )
     _write_result(folder, outcome)
     return outcome
+
+
+def _from_cache(cache: Mapping[str, Any], step: str, run_dir: Path) -> StepOutcome | None:
+    """Reuse the step folder of an earlier run whose code, parameters and upstream inputs were the same."""
+    key = cache.get("keys", {}).get(step)
+    index = Path(cache["dir"]) / f"{step}.json"
+    if not key or not index.is_file():
+        return None
+    entry = json.loads(index.read_text())
+    previous = Path(entry.get("folder", ""))
+    if entry.get("key") != key or not (previous / RESULT_FILE).is_file():
+        return None
+    folder = step_run_dir(run_dir, step)
+    started = _now()
+    import shutil
+
+    # Hard links: a cached step costs no copy of its data, and earlier runs stay untouched.
+    shutil.copytree(previous, folder, copy_function=_link_or_copy, dirs_exist_ok=True)
+    outcome = StepOutcome(
+        status="succeeded",
+        duration_s=0.0,
+        output_notebook=str(folder / OUTPUT_NOTEBOOK),
+        error=None,
+        started_at=started,
+        finished_at=_now(),
+        cached=True,
+    )
+    (folder / RESULT_FILE).unlink()  # a link to the earlier run's file: never write through it
+    _write_result(folder, outcome)
+    return outcome
+
+
+def _remember(cache: Mapping[str, Any], step: str, run_dir: Path) -> None:
+    folder = Path(cache["dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    entry = {"key": cache["keys"][step], "folder": str(step_run_dir(run_dir, step))}
+    tmp = folder / f".{step}.json.tmp"
+    tmp.write_text(json.dumps(entry))
+    os.replace(tmp, folder / f"{step}.json")
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    import shutil
+
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+@contextmanager
+def _reap_kernels() -> Iterator[None]:
+    """Kill and reap any kernel this step started that is still alive when it ends (timeout, crash)."""
+    import psutil
+
+    me = psutil.Process()
+    before = {p.pid for p in me.children()}
+    try:
+        yield
+    finally:
+        left: list[psutil.Process] = []
+        for proc in me.children():
+            try:
+                if proc.pid not in before and "kernel" in " ".join(proc.cmdline()):
+                    left += [proc, *proc.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+        for proc in left:
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                continue
+        psutil.wait_procs(left, timeout=10)
 
 
 def read_outcome(run_dir: Path, step: str) -> StepOutcome | None:

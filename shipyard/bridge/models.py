@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SUCCEEDED, FAILED, SKIPPED, RUNNING = "succeeded", "failed", "skipped", "running"
+STARTED = "started"  # a progress event only: a step began
 
 
 @dataclass
@@ -20,13 +21,32 @@ class StepSpec:
 
 
 @dataclass
+class PipelineDiff:
+    """How a promote changes an existing pipeline; ``changed`` maps a step to what changed in it."""
+
+    new: bool = True
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    parameters: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new or self.added or self.removed or self.changed or self.parameters)
+
+
+@dataclass
 class PromoteResult:
-    """What ``promote`` wrote: the pipeline folder and its steps, plus warnings worth showing the user."""
+    """What ``promote`` wrote (or, with ``applied`` False, would write): steps, edges, parameters, warnings."""
 
     name: str
     path: str
     steps: list[StepSpec]
     warnings: list[str] = field(default_factory=list)
+    edges: list[list[str]] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    diff: PipelineDiff = field(default_factory=PipelineDiff)
+    applied: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,6 +61,7 @@ class StepResult:
     duration_s: float
     output_notebook: str | None
     error: str | None
+    cached: bool = False
 
 
 @dataclass
@@ -54,6 +75,18 @@ class RunResult:
     run_dir: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    mlflow_run_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class WebserverCommand:
+    """The process that serves a pipeline in Dagster's UI: argv, extra environment, folder, URL."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    url: str

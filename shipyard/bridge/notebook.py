@@ -41,7 +41,11 @@ def load_notebook(path: Path) -> SourceNotebook:
     """Read and validate ``path``; bad input raises ``InvalidInput`` naming the path (and the cell)."""
     if not path.is_file():
         raise NotFound(f"notebook {path} does not exist; pass the path of an .ipynb file")
-    raw = path.read_bytes()
+    return parse_notebook(path.read_bytes(), path)
+
+
+def parse_notebook(raw: bytes, path: Path) -> SourceNotebook:
+    """Validate notebook bytes (``path`` names it in messages and locates its working folder)."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -56,6 +60,7 @@ def load_notebook(path: Path) -> SourceNotebook:
             f"{path}: nbformat {major!r} is not supported (only v4, and v3 which is upgraded); "
             "open and re-save it in a current Jupyter to convert it"
         )
+    _check_cell_ids(path, data)
     import nbformat
 
     try:
@@ -69,6 +74,22 @@ def load_notebook(path: Path) -> SourceNotebook:
     return SourceNotebook(
         path=path, sha256=hashlib.sha256(raw).hexdigest(), cells=cells, metadata=dict(node.metadata)
     )
+
+
+def _check_cell_ids(path: Path, data: dict[str, Any]) -> None:
+    # nbformat would silently "repair" duplicates; a repeated id makes selecting cells by id ambiguous.
+    seen: dict[str, int] = {}
+    cells = data.get("cells")
+    for number, cell in enumerate(cells if isinstance(cells, list) else [], start=1):
+        cell_id = cell.get("id") if isinstance(cell, dict) else None
+        if not isinstance(cell_id, str):
+            continue
+        if cell_id in seen:
+            raise InvalidInput(
+                f"{path}: cells {seen[cell_id]} and {number} share the cell id {cell_id!r}; cell ids must be "
+                "unique: give one cell a new id (or delete its 'id' field and re-save in Jupyter)"
+            )
+        seen[cell_id] = number
 
 
 def _cell(path: Path, number: int, node: Any) -> Cell:

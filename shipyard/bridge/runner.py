@@ -7,10 +7,11 @@ Each run gets ``WS/.shipyard/runs/RUN_ID/`` (output notebooks, passed variables,
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.util
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -18,8 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.bridge.codegen import ASSETS_NAME, dagster_group
 from shipyard.bridge.datapassing import METRICS_FILE
-from shipyard.bridge.execution import TAG_PARAMS, TAG_RUN_DIR, TAG_RUN_ID, TAG_WORKSPACE, read_outcome
-from shipyard.bridge.models import FAILED, RUNNING, SKIPPED, SUCCEEDED, RunResult, StepResult
+from shipyard.bridge.execution import (
+    TAG_CACHE,
+    TAG_PARAMS,
+    TAG_RUN_DIR,
+    TAG_RUN_ID,
+    TAG_WORKSPACE,
+    ProgressHook,
+    StepOutcome,
+    progress_hook,
+    read_outcome,
+)
+from shipyard.bridge.models import FAILED, RUNNING, SKIPPED, STARTED, SUCCEEDED, RunResult, StepResult
 from shipyard.bridge.paths import DEFINITIONS_FILE, RUN_FILE, read_spec
 from shipyard.errors import InvalidInput, OperationFailed
 
@@ -27,14 +38,32 @@ if TYPE_CHECKING:
     from shipyard.workspace import Workspace
 
 EVENTS_FILE = "dagster_events.jsonl"
+CACHE_DIR = "pipeline_cache"  # under WS/.shipyard/: per pipeline, per step, the last good run's key + folder
+Progress = Callable[[StepResult], None]
 # Dagster's console logger would print every step failure with a stack trace; the run result carries it.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-def run_pipeline(ws: Workspace, pipeline_dir: Path, params: dict[str, Any] | None) -> RunResult:
+def run_pipeline(
+    ws: Workspace,
+    pipeline_dir: Path,
+    params: dict[str, Any] | None,
+    *,
+    force: bool = False,
+    strict_resources: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
     """Materialize every step of the pipeline in ``pipeline_dir``; a failed step fails the run (not raised)."""
     spec = read_spec(pipeline_dir)
     values = coerce_parameters(spec["name"], spec.get("parameters", {}), params or {})
+    from shipyard.bridge.resources import check_resources, local_capacity
+
+    resources = [(s["name"], s.get("resources") or {}) for s in spec["steps"]]
+    warnings = (
+        check_resources(resources, local_capacity(), strict=strict_resources)
+        if any(r for _, r in resources)
+        else []
+    )
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
     run_dir = ws.path(ws.config.pipelines.runs_dir) / run_id
     run_dir.mkdir(parents=True)
@@ -43,21 +72,28 @@ def run_pipeline(ws: Workspace, pipeline_dir: Path, params: dict[str, Any] | Non
     )
     _record(ws, run_id, spec["name"], RUNNING, run_dir, values, [], finished=False)
     status, steps = FAILED, [StepResult(s["name"], SKIPPED, 0.0, None, None) for s in spec["steps"]]
+    cache = {
+        "dir": str(ws.state_dir / CACHE_DIR / spec["name"]),
+        "keys": cache_keys(spec, values),
+        "force": force,
+    }
     try:
         module = _load_definitions(pipeline_dir, run_id)
         import dagster as dg
 
-        result = dg.materialize(
-            getattr(module, ASSETS_NAME),
-            run_config=_QUIET,
-            raise_on_error=False,
-            tags={
-                TAG_RUN_ID: run_id,
-                TAG_RUN_DIR: str(run_dir),
-                TAG_WORKSPACE: str(ws.root),
-                TAG_PARAMS: json.dumps(values),
-            },
-        )
+        with progress_hook(run_id, _adapt(progress)):
+            result = dg.materialize(
+                getattr(module, ASSETS_NAME),
+                run_config=_QUIET,
+                raise_on_error=False,
+                tags={
+                    TAG_RUN_ID: run_id,
+                    TAG_RUN_DIR: str(run_dir),
+                    TAG_WORKSPACE: str(ws.root),
+                    TAG_PARAMS: json.dumps(values),
+                    TAG_CACHE: json.dumps(cache),
+                },
+            )
         _write_event_log(run_dir, result.all_events)
         failures = {
             e.step_key: _failure_message(e)
@@ -72,7 +108,11 @@ def run_pipeline(ws: Workspace, pipeline_dir: Path, params: dict[str, Any] | Non
         status = SUCCEEDED if ok else FAILED
     finally:
         _record(ws, run_id, spec["name"], status, run_dir, values, steps, finished=True)
-    return RunResult(
+    if progress is not None:
+        for step in steps:
+            if step.status == SKIPPED:
+                progress(step)
+    run = RunResult(
         run_id=run_id,
         status=status,
         steps=steps,
@@ -80,13 +120,64 @@ def run_pipeline(ws: Workspace, pipeline_dir: Path, params: dict[str, Any] | Non
         run_dir=str(run_dir),
         parameters=values,
         metrics=read_metrics(run_dir),
+        warnings=warnings,
     )
+    _track(ws, spec, run)
+    return run
+
+
+def cache_keys(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, str]:
+    """Per step: sha256 of its code, the run's parameters and its upstream steps' keys (inputs follow from them)."""
+    keys: dict[str, str] = {}
+    params = json.dumps(values, sort_keys=True)
+    for step in spec["steps"]:  # notebook order: upstream steps come first
+        upstream = [keys[a] for a in step.get("after", []) if a in keys]
+        payload = json.dumps([step["name"], step.get("code_sha256", ""), params, upstream])
+        keys[step["name"]] = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return keys
+
+
+def _track(ws: Workspace, spec: dict[str, Any], run: RunResult) -> None:
+    from shipyard.bridge.tracking import log_pipeline_run
+    from shipyard.errors import ShipyardError
+
+    per_step = {
+        s.name: json.loads(p.read_text())
+        for s in run.steps
+        if (p := Path(run.run_dir) / s.name / METRICS_FILE).is_file()
+    }
+    try:
+        run.mlflow_run_id = log_pipeline_run(ws, spec, run, per_step)
+    except ShipyardError as exc:
+        # The pipeline ran; a tracking outage must not turn its result into an error. Say so instead.
+        run.warnings.append(f"run not logged to MLflow: {exc.message}")
+
+
+def _adapt(progress: Progress | None) -> ProgressHook | None:
+    if progress is None:
+        return None
+
+    def hook(step: str, status: str, outcome: StepOutcome | None) -> None:
+        if outcome is None:
+            progress(StepResult(step, STARTED, 0.0, None, None))
+        else:
+            progress(
+                StepResult(
+                    step, status, outcome.duration_s, outcome.output_notebook, outcome.error, outcome.cached
+                )
+            )
+
+    return hook
 
 
 def coerce_parameters(pipeline: str, declared: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     """Check overrides against the notebook's parameters; CLI strings become the default's type."""
     values = dict(declared)
     for key, value in given.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise InvalidInput(
+                f"parameter name {key!r} is not a Python identifier; use a name from the parameters cell"
+            )
         if key not in declared:
             known = ", ".join(sorted(declared)) or "none"
             raise InvalidInput(
@@ -145,7 +236,7 @@ def _step_result(run_dir: Path, step: str, dagster_error: str | None) -> StepRes
     error = outcome.error or (dagster_error if status == FAILED else None)
     if status == FAILED and error is None:
         error = f"step '{step}' stopped before it finished"
-    return StepResult(step, status, outcome.duration_s, outcome.output_notebook, error)
+    return StepResult(step, status, outcome.duration_s, outcome.output_notebook, error, outcome.cached)
 
 
 def _write_event_log(run_dir: Path, events: Sequence[Any]) -> None:

@@ -5,27 +5,20 @@ Dagster and papermill are imported only when a pipeline runs, so building this s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shipyard.bridge.models import PromoteResult, RunResult, StepResult, StepSpec
-from shipyard.bridge.paths import (
-    DEFINITIONS_FILE,
-    SPEC_FILE,
-    STEPS_DIR,
-    check_pipeline_name,
-    read_spec,
-)
-from shipyard.errors import NotFound
+from shipyard.bridge.models import PromoteResult, RunResult, StepResult, StepSpec, WebserverCommand
+from shipyard.bridge.paths import DEFINITIONS_FILE, SPEC_FILE, check_pipeline_name, read_spec
+from shipyard.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
+    from shipyard.bridge.promotion import PromotePlan
     from shipyard.workspace import Workspace
 
 __all__ = ["PipelineService", "PromoteResult", "RunResult", "StepResult", "StepSpec"]
@@ -41,73 +34,107 @@ class PipelineService:
     def pipelines_dir(self) -> Path:
         return self.ws.path(self.ws.config.pipelines.dir)
 
-    def promote(self, notebook: Path, name: str, cells: list[str] | None = None) -> PromoteResult:
-        """Turn the tagged cells of ``notebook`` into ``WS/pipelines/NAME/``, atomically; bad input writes nothing."""
-        import nbformat
+    def preview(
+        self,
+        notebook: Path | None,
+        name: str | None = None,
+        cells: list[str] | None = None,
+        *,
+        content: str | bytes | dict[str, Any] | None = None,
+    ) -> PromoteResult:
+        """What promoting would write (steps, edges, parameters, warnings, diff to the current one); writes nothing."""
+        plan, result = self._plan(notebook, name, cells, content)
+        result.applied = False
+        return result
 
-        from shipyard.bridge.codegen import render_definitions
-        from shipyard.bridge.dependencies import infer_graph
-        from shipyard.bridge.notebook import load_notebook, select_cells
-        from shipyard.bridge.stepnotebook import build_step_notebook
-        from shipyard.bridge.tags import tag_cells
+    def promote(
+        self,
+        notebook: Path | None,
+        name: str | None = None,
+        cells: list[str] | None = None,
+        *,
+        content: str | bytes | dict[str, Any] | None = None,
+    ) -> PromoteResult:
+        """Turn the tagged cells of a notebook (a path, or its content) into ``WS/pipelines/NAME/``, atomically."""
+        plan, result = self._plan(notebook, name, cells, content)
+        _replace_dir(Path(result.path), plan.files)
+        return result
 
-        check_pipeline_name(name)
-        path = self._notebook_path(Path(notebook))
-        source = select_cells(load_notebook(path), cells)
-        tagged = tag_cells(source.cells)
-        graph = infer_graph(tagged)
-        kernel = self.ws.config.pipelines.kernel
-        files: dict[str, str] = {}
-        for step in tagged.steps:
-            nb = build_step_notebook(source, tagged, step, graph.step(step.name), kernel)
-            files[f"{STEPS_DIR}/{step.name}.ipynb"] = nbformat.writes(nb) + "\n"
-        versions = {s.name: _sha256(files[f"{STEPS_DIR}/{s.name}.ipynb"]) for s in tagged.steps}
-        definitions = render_definitions(name, tagged, graph, versions)
-        compile(definitions, DEFINITIONS_FILE, "exec")  # generated code must at least parse
-        files[DEFINITIONS_FILE] = definitions
-        specs = [
-            StepSpec(
-                name=s.name,
-                cells=[c.number for c in s.cells],
-                after=graph.step(s.name).after,
-                parameters={p: graph.parameters[p] for p in graph.step(s.name).parameters},
-                resources=dict(s.resources),
+    def _plan(
+        self,
+        notebook: Path | None,
+        name: str | None,
+        cells: list[str] | None,
+        content: str | bytes | dict[str, Any] | None,
+    ) -> tuple[PromotePlan, PromoteResult]:
+        from shipyard.bridge.defaults import notebook_defaults
+        from shipyard.bridge.notebook import load_notebook, parse_notebook, select_cells
+        from shipyard.bridge.promotion import SOURCE_COPY, diff_specs, plan_promotion
+
+        if notebook is None and content is None:
+            raise InvalidInput("pass a notebook path or the notebook content (JSON) to promote")
+        path = self._notebook_path(Path(notebook)) if notebook is not None else None
+        if content is not None:
+            raw = _content_bytes(content)
+            loaded = parse_notebook(raw, path or Path("notebook content"))
+        else:
+            assert path is not None
+            loaded = load_notebook(path)
+        defaults = notebook_defaults(loaded.metadata)
+        if not (name or defaults.name):
+            raise InvalidInput(
+                "no pipeline name: pass --name NAME (or set \"name\" under the notebook metadata 'shipyard')"
             )
-            for s in tagged.steps
-        ]
-        spec = {
-            "format": 1,
-            "name": name,
-            "created_at": datetime.now(UTC).isoformat(),
-            "source": {"path": self._relative(path), "sha256": source.sha256, "cells": cells or []},
-            "kernel": kernel,
-            "parameters": graph.parameters,
-            "steps": [
-                {
-                    **asdict(s),
-                    "notebook": f"{STEPS_DIR}/{s.name}.ipynb",
-                    "inputs": graph.step(s.name).inputs,
-                    "outputs": graph.step(s.name).outputs,
-                    "metrics": graph.step(s.name).metrics,
-                    "annotations": tagged.step(s.name).annotations,
-                    "labels": tagged.step(s.name).labels,
-                }
-                for s in specs
-            ],
-            "edges": [list(e) for e in graph.edges],
-            "metrics": graph.metrics,
-            "warnings": graph.warnings,
-        }
-        files[SPEC_FILE] = json.dumps(spec, indent=2) + "\n"
+        name = check_pipeline_name(name or defaults.name or "")
         target = self.pipelines_dir / name
-        _replace_dir(target, files)
-        return PromoteResult(name=name, path=str(target), steps=specs, warnings=graph.warnings)
+        source_ref = self._relative(path) if path is not None else self._relative(target / SOURCE_COPY)
+        plan = plan_promotion(
+            select_cells(loaded, cells),
+            name,
+            cells,
+            source_ref,
+            defaults,
+            kernel=defaults.kernel or self.ws.config.pipelines.kernel,
+            step_timeout_s=defaults.step_timeout_s or self.ws.config.pipelines.step_timeout_s,
+        )
+        if path is None:
+            plan.files[SOURCE_COPY] = raw.decode("utf-8")
+        old = read_spec(target) if (target / SPEC_FILE).is_file() else None
+        result = PromoteResult(
+            name=name,
+            path=str(target),
+            steps=plan.steps,
+            warnings=plan.warnings,
+            edges=plan.spec["edges"],
+            parameters=plan.spec["parameters"],
+            diff=diff_specs(old, plan.spec),
+        )
+        return plan, result
 
-    def run(self, name: str, params: dict[str, Any] | None = None) -> RunResult:
-        """Materialize the pipeline's Dagster assets in-process; outputs under ``WS/.shipyard/runs/RUN_ID/``."""
+    def run(
+        self,
+        name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        force: bool = False,
+        strict_resources: bool = False,
+        progress: Callable[[StepResult], None] | None = None,
+    ) -> RunResult:
+        """Materialize the pipeline's Dagster assets in-process; outputs under ``WS/.shipyard/runs/RUN_ID/``.
+
+        Steps whose code, parameters and inputs match an earlier good run are reused unless ``force``;
+        ``progress`` is called as each step starts (status ``started``) and ends.
+        """
         from shipyard.bridge.runner import run_pipeline
 
-        return run_pipeline(self.ws, self.pipelines_dir / check_pipeline_name(name), params)
+        return run_pipeline(
+            self.ws,
+            self.pipelines_dir / check_pipeline_name(name),
+            params,
+            force=force,
+            strict_resources=strict_resources,
+            progress=progress,
+        )
 
     def list_pipelines(self) -> list[str]:
         """Names of the promoted pipelines of this workspace, sorted."""
@@ -140,6 +167,54 @@ class PipelineService:
                 metrics=read_metrics(Path(row.run_dir)),
             )
 
+    def list_runs(self, name: str | None = None, limit: int = 50) -> list[RunResult]:
+        """Recorded runs of this project (of pipeline ``name`` when given), newest first."""
+        from sqlalchemy import select
+
+        from shipyard.store.models import PipelineRun
+
+        if name is not None:
+            self.spec(name)  # an unknown pipeline is NotFound, not an empty list
+        query = select(PipelineRun).where(PipelineRun.project == self.ws.project)
+        if name is not None:
+            query = query.where(PipelineRun.pipeline == name)
+        query = query.order_by(PipelineRun.started_at.desc(), PipelineRun.id.desc()).limit(limit)
+        with self.ws.store.session() as session:
+            return [
+                RunResult(
+                    run_id=row.id,
+                    status=row.status,
+                    steps=[StepResult(**s) for s in row.steps or []],
+                    pipeline=row.pipeline,
+                    run_dir=row.run_dir,
+                    parameters=dict(row.parameters or {}),
+                )
+                for row in session.scalars(query)
+            ]
+
+    def webserver(self, name: str, port: int, host: str = "127.0.0.1") -> WebserverCommand:
+        """How to start Dagster's webserver on pipeline ``name``'s ``definitions.py`` (the surface starts it)."""
+        import shutil
+        import sys
+
+        from shipyard.errors import EngineUnavailable
+
+        self.spec(name)
+        folder = self.pipelines_dir / name
+        exe = Path(sys.executable).parent / "dagster-webserver"
+        found = str(exe) if exe.is_file() else shutil.which("dagster-webserver")
+        if found is None:
+            from importlib.metadata import version
+
+            raise EngineUnavailable(
+                "Dagster's webserver is not installed; install the release matching dagster "
+                f"(pip install 'dagster-webserver=={version('dagster')}'), or run the pipeline in-process "
+                f"with `shipyard pipeline run {name}`"
+            )
+        argv = [found, "-f", str(folder / DEFINITIONS_FILE), "-h", host, "-p", str(port)]
+        env = {"SHIPYARD_WORKSPACE": str(self.ws.root), "DAGSTER_HOME": str(self.ws.state_dir / "dagster")}
+        return WebserverCommand(argv=argv, env=env, cwd=str(folder), url=f"http://{host}:{port}")
+
     def spec(self, name: str) -> dict[str, Any]:
         """The recorded ``pipeline.json`` of pipeline ``name``."""
         return read_spec(self.pipelines_dir / check_pipeline_name(name))
@@ -158,8 +233,10 @@ class PipelineService:
             return str(resolved)
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _content_bytes(content: str | bytes | dict[str, Any]) -> bytes:
+    if isinstance(content, dict):
+        return json.dumps(content).encode("utf-8")
+    return content.encode("utf-8") if isinstance(content, str) else content
 
 
 def _replace_dir(target: Path, files: dict[str, str]) -> None:

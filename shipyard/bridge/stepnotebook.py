@@ -85,11 +85,20 @@ def _copy(v4: Any, cell: Cell, role: str) -> Any:
     if tags:
         metadata["tags"] = tags
     metadata["shipyard"] = {"role": role, "source_cell": cell.number}
-    maker = {"code": v4.new_code_cell, "markdown": v4.new_markdown_cell}.get(cell.cell_type, v4.new_raw_cell)
-    new = maker(source=cell.source, metadata=metadata)
-    if cell.cell_id:
-        new["id"] = cell.cell_id
-    return new
+    return _cell_node(cell.cell_type, cell.source, metadata, cell.cell_id or f"shipyard-cell-{cell.number}")
+
+
+def _cell_node(cell_type: str, source: str, metadata: dict[str, Any], cell_id: str) -> Any:
+    # nbformat's new_*_cell validate every cell against the JSON schema: minutes on a 10k-cell notebook.
+    # These nodes have the v4.5 shape by construction; the whole notebook is validated once when written.
+    from nbformat import from_dict
+
+    node: dict[str, Any] = {"id": cell_id, "cell_type": cell_type, "metadata": metadata, "source": source}
+    if cell_type == "code":
+        node.update(execution_count=None, outputs=[])
+    elif cell_type not in ("markdown", "raw"):
+        node["cell_type"] = "raw"
+    return from_dict(node)
 
 
 def _generated(
@@ -105,9 +114,7 @@ def _generated(
         metadata["shipyard"]["source_cells"] = source_cells
     if tags:
         metadata["tags"] = tags
-    cell = v4.new_code_cell(source=code, metadata=metadata)
-    cell["id"] = f"shipyard-{kind}"
-    return cell
+    return _cell_node("code", code, metadata, f"shipyard-{kind}")
 
 
 def _literal(value: Any) -> str:

@@ -18,6 +18,8 @@ NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
 _NAME = re.compile(rf"^{NAME_PATTERN}$")
 _RESOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
 _QUANTITY = re.compile(r"^[0-9][0-9A-Za-z.]*$")
+# Tags like "https://..." or "jupyter:hide" come from other tools, not from a mistyped pipeline tag.
+_URLISH = re.compile(r"^(https?|jupyter|nbsphinx|jupytext|colab|vscode)[:]", re.IGNORECASE)
 
 # Roles a cell can play; plain tags map straight to one.
 STEP, IMPORTS, FUNCTIONS, PARAMETERS, METRICS, SKIP = (
@@ -138,6 +140,12 @@ def parse_cell_tags(tags: Sequence[str], cell_number: int) -> CellTags:
             (out.annotations if key == "annotation" else out.labels)[k.strip()] = v.strip()
         elif key in ("step", "block", "after", "prev", "limit"):
             raise InvalidInput(f"cell {cell_number}: tag '{tag}' needs a value, e.g. '{key}:NAME'")
+        elif sep and not _URLISH.match(tag):
+            known = "step:, block:, after:, prev:, limit:, annotation:, label:"
+            raise InvalidInput(
+                f"cell {cell_number}: unknown tag '{tag}': '{prefix}:' is not a pipeline tag prefix "
+                f"(known: {known}); fix the typo or remove the tag"
+            )
         elif tag not in _FOREIGN:
             out.ignored.append(tag)
     if len(roles) > 1:

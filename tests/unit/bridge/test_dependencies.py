@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from shipyard.bridge.dependencies import PipelineGraph, extract_parameters, infer_graph
@@ -118,16 +120,27 @@ def test_two_binders_are_fine_when_ordered() -> None:
     assert graph.step("c").inputs == {"x": "b"}
 
 
-def test_parameters_keep_literals_and_warn_about_the_rest() -> None:
+def test_parameters_keep_literals_imports_and_docstrings() -> None:
     params, warnings = extract_parameters(
-        [
-            _cell(
-                "n = 5\nrate: float = 0.1\nname = 'x'\nneg = -1\nitems = [1, 2]\nimport os\nnow = os.getpid()"
-            )
-        ]
+        [_cell('"""knobs"""\nn = 5\nrate: float = 0.1\nname = \'x\'\nneg = -1\nitems = [1, 2]\nimport os')]
     )
     assert params == {"n": 5, "rate": 0.1, "name": "x", "neg": -1, "items": [1, 2]}
-    assert len(warnings) == 1 and "cell 1" in warnings[0]
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("code", "needle"),
+    [
+        ("n = 1\nnow = os.getpid()", "cell 1, line 2: parameter 'now' is not a JSON-compatible literal"),
+        ("n = {1, 2}", "parameter 'n' is not a JSON-compatible"),
+        ("print(1)", "cell 1, line 1: a parameters cell holds only"),
+        ("for i in range(3):\n    pass", "a parameters cell holds only"),
+        ("a, b = 1, 2", "a parameters cell holds only"),
+    ],
+)
+def test_parameters_cell_with_non_literal_code_is_an_error(code: str, needle: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(needle)):
+        extract_parameters([_cell(code)])
 
 
 def test_changing_an_imported_object_hands_nothing_on() -> None:

@@ -112,9 +112,15 @@ def test_leading_untagged_cells_join_the_first_step_with_a_warning() -> None:
     assert any("cells 1" in w and "first" in w for w in tagged.warnings)
 
 
-def test_unknown_tags_are_warned_about() -> None:
-    tagged = tag_cells(_cells(("x = 1", ["step:a", "stpe:b"])))
-    assert any("'stpe:b'" in w and "cell 1" in w for w in tagged.warnings)
+def test_unknown_plain_tags_are_warned_about() -> None:
+    tagged = tag_cells(_cells(("x = 1", ["step:a", "todo", "https://example.com/x"])))
+    assert any("'todo'" in w and "cell 1" in w for w in tagged.warnings)
+
+
+@pytest.mark.parametrize("tag", ["stpe:b", "blok:b", "limits:cpu:1", "afer:a"])
+def test_unknown_pipeline_tag_prefixes_are_errors(tag: str) -> None:
+    with pytest.raises(InvalidInput, match=f"cell 1: unknown tag '{tag}'"):
+        tag_cells(_cells(("x = 1", ["step:a", tag])))
 
 
 @pytest.mark.parametrize(
