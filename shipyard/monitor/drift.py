@@ -88,6 +88,10 @@ class FeatureDrift(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     unseen_categories: list[str] | None = None
     unseen_rate: float | None = None
+    status: Literal["ok", "not_computable"] = "ok"
+    checks: dict[str, dict[str, float]] | None = Field(
+        default=None, description="calibrated rule: each statistic with its calibrated threshold and p-value"
+    )
 
 
 class DriftReport(BaseModel):
@@ -95,6 +99,9 @@ class DriftReport(BaseModel):
 
     drift_detected: bool
     features: dict[str, FeatureDrift]
+    rule: Literal["classic", "calibrated"] = "classic"
+    alpha: float | None = None
+    window_rows: int | None = None
 
     @property
     def drifted_features(self) -> list[str]:
@@ -102,10 +109,13 @@ class DriftReport(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """The DESIGN.md drift contract: ``{"drift_detected", "features": {col: {...}}}``."""
-        return {
+        out: dict[str, Any] = {
             "drift_detected": self.drift_detected,
             "features": {name: f.model_dump(exclude_none=True) for name, f in self.features.items()},
         }
+        if self.rule == "calibrated":  # the classic rule keeps the exact issue-2 document
+            out |= {"rule": self.rule, "alpha": self.alpha, "window_rows": self.window_rows}
+        return out
 
 
 def compute_drift(

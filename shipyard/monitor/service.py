@@ -6,15 +6,37 @@ import os
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from shipyard.errors import EngineUnavailable, InvalidInput, NotFound
 from shipyard.monitor import drift as drift_stats
+from shipyard.monitor.alerts import (
+    CheckResult,
+    MonitorRules,
+    MonitorState,
+    load_json_model,
+    run_checks,
+    save_json,
+)
+from shipyard.monitor.calibration import CalibrationPolicy, calibrated_drift
 from shipyard.monitor.drift import DriftReport
+from shipyard.monitor.performance import (
+    LabelIngest,
+    MetricWindow,
+    check_labels,
+    join_labels,
+    latency_stats,
+    load_labels,
+    metrics,
+    rolling_windows,
+    save_labels,
+)
 from shipyard.monitor.prediction_log import PredictionLogWriter, WriterStats, read_prediction_log
+from shipyard.monitor.profile import ReferenceProfile, build_profile
 from shipyard.monitor.records import PredictionRecord, check_deployment_name
+from shipyard.monitor.report import HtmlReport
 
 if TYPE_CHECKING:
     from shipyard.workspace import Workspace
@@ -22,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["MonitorService", "PredictionRecord", "DriftReport", "compute_drift", "load_frame"]
 
 FRAME_SUFFIXES = (".parquet", ".csv")
+RULES = ("calibrated", "classic")
 
 
 class MonitorService:
@@ -63,12 +86,53 @@ class MonitorService:
         reference: pd.DataFrame | Path,
         current: pd.DataFrame | Path,
         features: list[str] | None = None,
+        rule: str = "calibrated",
     ) -> DriftReport:
         """Per-feature drift of ``current`` against ``reference`` (DataFrames or .parquet/.csv paths)."""
-        return compute_drift(reference, current, features)
+        return compute_drift(reference, current, features, rule)
+
+    def profile_path(self, deployment: str) -> Path:
+        """Where the deployment's reference profile (JSON) lives."""
+        return self._ws.state_dir / "monitor" / check_deployment_name(deployment) / "reference-profile.json"
+
+    def capture_reference_profile(
+        self, deployment: str, reference_frame: pd.DataFrame | Path, features: list[str] | None = None
+    ) -> ReferenceProfile:
+        """Profile the training reference of ``deployment`` and store it as JSON (called at deploy time)."""
+        frame = load_frame(reference_frame, "reference")
+        profile = build_profile(frame, features, deployment=check_deployment_name(deployment))
+        if not isinstance(reference_frame, pd.DataFrame):
+            profile.source = str(reference_frame)
+        profile.save(self.profile_path(deployment))
+        return profile
+
+    def reference_profile(self, deployment: str) -> ReferenceProfile:
+        """The stored reference profile of ``deployment``."""
+        return ReferenceProfile.load(self.profile_path(deployment))
 
     def deployment_drift(self, deployment: str, since: datetime | None = None) -> DriftReport:
         """Drift of a deployment's logged features (at or after ``since``) against its training reference."""
+        current = self.read_predictions(deployment, since)
+        return self.window_drift(deployment, current, since)
+
+    def window_drift(
+        self, deployment: str, current: pd.DataFrame, since: datetime | None = None
+    ) -> DriftReport:
+        """Calibrated drift of one window of logged rows against the deployment's reference profile."""
+        profile, names = self.deployment_profile(deployment)
+        if current.empty:
+            raise InvalidInput(
+                f"no predictions logged for deployment {deployment!r}"
+                + (f" since {since.isoformat()}" if since else "")
+                + "; send traffic to it first"
+            )
+        features = [name for name in names if name in profile.features]
+        if not features:
+            raise InvalidInput(f"the reference of deployment {deployment!r} has none of its features {names}")
+        return calibrated_drift(profile, current, features)
+
+    def deployment_profile(self, deployment: str) -> tuple[ReferenceProfile, list[str]]:
+        """The deployment's reference profile (captured from its reference sample if not stored yet) and features."""
         from sqlalchemy import select
 
         from shipyard.store.models import Deployment
@@ -79,23 +143,153 @@ class MonitorService:
             if row is None:
                 raise NotFound(f"no deployment named {deployment!r}; list them with `shipyard deployments`")
             reference_path, refs = row.reference_path, list(row.feature_refs)
+        names = [ref.rpartition(":")[2] for ref in refs]
+        if self.profile_path(deployment).exists():
+            stored = self.reference_profile(deployment)
+            # A redeploy records a new reference sample; a profile of another file is stale.
+            if not reference_path or stored.source in ("", str(self._ws.path(reference_path))):
+                return stored, names
         if not reference_path:
             raise NotFound(f"deployment {deployment!r} has no reference sample recorded; deploy it again")
         reference = load_frame(self._ws.path(reference_path), "reference")
-        current = self.read_predictions(deployment, since)
-        if current.empty:
-            raise InvalidInput(
-                f"no predictions logged for deployment {deployment!r}"
-                + (f" since {since.isoformat()}" if since else "")
-                + "; send traffic to it first"
-            )
-        names = [ref.rpartition(":")[2] for ref in refs]
         features = [name for name in names if name in reference.columns]
         if not features:
             raise InvalidInput(
                 f"reference {reference_path} of deployment {deployment!r} has none of its features {names}"
             )
-        return compute_drift(reference, current, features)
+        profile = build_profile(reference, features, deployment=deployment)
+        profile.source = str(self._ws.path(reference_path))
+        profile.save(self.profile_path(deployment))
+        return profile, names
+
+    def report(
+        self,
+        out: Path,
+        deployment: str | None = None,
+        reference: pd.DataFrame | Path | None = None,
+        current: pd.DataFrame | Path | None = None,
+    ) -> HtmlReport:
+        """Evidently HTML drift report: a deployment's latest window, or ``reference`` vs ``current``."""
+        from shipyard.monitor.report import write_drift_report
+
+        if deployment is not None:
+            if reference is not None or current is not None:
+                raise InvalidInput("give a deployment, or --reference and --current, not both")
+            profile, names = self.deployment_profile(deployment)
+            ref_path = self._reference_path(deployment)
+            ref = load_frame(self._ws.path(ref_path), "reference")
+            rows = self.rules(deployment).window_rows
+            cur = self.read_predictions(deployment).tail(rows)
+            if cur.empty:
+                raise InvalidInput(f"no predictions logged for deployment {deployment!r}; send traffic first")
+            columns = [c for c in names if c in profile.features and c in ref.columns]
+        else:
+            return drift_report(reference, current, out)
+        return write_drift_report(ref, cur, columns, Path(out))
+
+    def _reference_path(self, deployment: str) -> str:
+        from sqlalchemy import select
+
+        from shipyard.store.models import Deployment
+
+        with self._ws.store.session() as session:
+            row = session.scalars(select(Deployment).where(Deployment.name == deployment)).one_or_none()
+            if row is None or not row.reference_path:
+                raise NotFound(f"deployment {deployment!r} has no reference sample recorded; deploy it again")
+            return row.reference_path
+
+    # -- delayed labels, performance, latency ------------------------------------------------------------
+    def monitor_dir(self, deployment: str) -> Path:
+        """The deployment's monitor folder (profile, labels, rules, state)."""
+        return self._ws.state_dir / "monitor" / check_deployment_name(deployment)
+
+    def ingest_labels(self, deployment: str, labels: pd.DataFrame | Path) -> LabelIngest:
+        """Store ground-truth labels (request_id or entity keys + ts -> label); count those matching no prediction."""
+        frame = load_frame(labels, "labels")
+        checked = check_labels(frame, self._entity_keys(deployment))
+        predictions = self.read_predictions(deployment)
+        matched = len(join_labels(predictions, checked, self._entity_keys(deployment)))
+        path = save_labels(self.monitor_dir(deployment) / "labels", checked)
+        return LabelIngest(len(checked), matched, len(checked) - matched, str(path))
+
+    def performance(
+        self, deployment: str, freq: str = "1D", output: str = "probability"
+    ) -> list[MetricWindow]:
+        """AUC/F1/precision/recall/ECE (0/1 labels) or RMSE/MAE per ``freq`` window of labelled predictions."""
+        labels = load_labels(self.monitor_dir(deployment) / "labels")
+        if labels.empty:
+            raise NotFound(f"no labels ingested for deployment {deployment!r}; use `shipyard monitor labels`")
+        joined = join_labels(self.read_predictions(deployment), labels, self._entity_keys(deployment))
+        if not joined.empty and output not in joined.columns:
+            raise InvalidInput(f"output column {output!r} is not in the prediction log of {deployment!r}")
+        return rolling_windows(
+            joined,
+            freq,
+            lambda rows: metrics(rows["label"].to_numpy(float), rows[output].to_numpy(float)),
+        )
+
+    def latency(self, deployment: str, freq: str = "1h", since: datetime | None = None) -> list[MetricWindow]:
+        """p50/p95/p99 latency and request rate per ``freq`` window of the prediction log."""
+        return rolling_windows(self.read_predictions(deployment, since), freq, latency_stats)
+
+    # -- rules, passes, status ----------------------------------------------------------------------------
+    def configure(self, deployment: str, rules: MonitorRules) -> MonitorRules:
+        """Store the deployment's alert rules (webhooks, breach k of n, SLOs, retraining pipeline)."""
+        save_json(self.monitor_dir(deployment) / "rules.json", rules)
+        return rules
+
+    def rules(self, deployment: str) -> MonitorRules:
+        """The deployment's alert rules (defaults when never configured)."""
+        return load_json_model(self.monitor_dir(deployment) / "rules.json", MonitorRules, "monitor rules")
+
+    def run_checks(self, deployment: str) -> CheckResult:
+        """One monitoring pass over new traffic: windows, sustained-breach alerts, webhooks, retraining."""
+        from shipyard.monitor.actions import act_on_alerts
+
+        rules = self.rules(deployment)
+        state_path = self.monitor_dir(deployment) / "state.json"
+        state = load_json_model(state_path, MonitorState, "monitor state")
+        result = run_checks(self, deployment, rules, state)
+        act_on_alerts(self._ws, result, rules, state)
+        save_json(state_path, state)
+        return result
+
+    def status(self, deployment: str) -> dict[str, Any]:
+        """Recent windows, open alerts, retraining runs and monitor events of ``deployment``."""
+        from shipyard.events.outbox import recent
+
+        state = load_json_model(self.monitor_dir(deployment) / "state.json", MonitorState, "monitor state")
+        events = [
+            e
+            for e in recent(self._ws.store, self._ws.project, "monitor.")
+            if e.payload.get("deployment") == deployment
+        ]
+        return {
+            "deployment": deployment,
+            "last_checked_ts": state.last_ts,
+            "windows": state.windows[-10:],
+            "open_alerts": state.open_alerts,
+            "retrains": state.retrains[-10:],
+            "events": [
+                {
+                    "id": e.id,
+                    "kind": e.kind,
+                    "title": e.payload.get("title"),
+                    "delivered": e.delivered_at is not None,
+                    "created_at": e.created_at,
+                }
+                for e in events
+            ],
+        }
+
+    def _entity_keys(self, deployment: str) -> list[str]:
+        from sqlalchemy import select
+
+        from shipyard.store.models import Deployment
+
+        with self._ws.store.session() as session:
+            row = session.scalars(select(Deployment).where(Deployment.name == deployment)).one_or_none()
+            return list(row.entity_keys) if row is not None else []
 
     def close(self) -> None:
         """Flush and stop the prediction-log writer; safe to call twice."""
@@ -128,11 +322,22 @@ def compute_drift(
     reference: pd.DataFrame | Path | str,
     current: pd.DataFrame | Path | str,
     features: list[str] | None = None,
+    rule: str = "calibrated",
+    policy: CalibrationPolicy | None = None,
 ) -> DriftReport:
-    """Drift of ``current`` against ``reference``, each a DataFrame or a .parquet/.csv path; no workspace needed."""
-    return drift_stats.compute_drift(
-        load_frame(reference, "reference"), load_frame(current, "current"), features
-    )
+    """Drift of ``current`` against ``reference``, each a DataFrame or a .parquet/.csv path; no workspace needed.
+
+    ``rule="calibrated"`` (default) compares each statistic with a threshold calibrated from the reference
+    at this window size; ``"classic"`` is the issue-2 rule (Bonferroni p-values plus effect-size floors).
+    """
+    if rule not in RULES:
+        raise InvalidInput(f"rule {rule!r} is not known; use one of {', '.join(RULES)}")
+    ref, cur = load_frame(reference, "reference"), load_frame(current, "current")
+    if rule == "classic":
+        return drift_stats.compute_drift(ref, cur, features)
+    # Validates both frames and the feature list with the classic rule's messages.
+    columns = drift_stats._select_features(ref, cur, features)
+    return calibrated_drift(build_profile(ref, columns), cur, columns, policy)
 
 
 def load_frame(value: pd.DataFrame | Path | str, role: str) -> pd.DataFrame:
@@ -157,3 +362,15 @@ def load_frame(value: pd.DataFrame | Path | str, role: str) -> pd.DataFrame:
         # pyarrow's ArrowInvalid and pandas' ParserError/EmptyDataError are ValueErrors.
         kind = "Parquet" if suffix == ".parquet" else "CSV"
         raise InvalidInput(f"{role} {path} cannot be read as {kind}: {exc}") from exc
+
+
+def drift_report(
+    reference: pd.DataFrame | Path | None, current: pd.DataFrame | Path | None, out: Path
+) -> HtmlReport:
+    """Evidently HTML drift report of ``current`` against ``reference`` (frames or paths); no workspace needed."""
+    from shipyard.monitor.report import write_drift_report
+
+    if reference is None or current is None:
+        raise InvalidInput("give a deployment, or both --reference and --current")
+    ref, cur = load_frame(reference, "reference"), load_frame(current, "current")
+    return write_drift_report(ref, cur, drift_stats._select_features(ref, cur, None), Path(out))

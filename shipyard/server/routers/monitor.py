@@ -1,10 +1,12 @@
-"""``/api/v1/monitor``: drift between a reference and a current window."""
+"""``/api/v1/monitor``: drift, reference profiles, labels, performance, latency, monitoring passes."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from fastapi.encoders import jsonable_encoder as to_jsonable
 from pydantic import BaseModel, Field
 
 from shipyard.server.auth import get_workspace
@@ -32,3 +34,61 @@ def drift(body: DriftRequest, ws: Workspace = Depends(get_workspace)) -> Any:
 def deployment_drift(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
     """Drift of a deployment's logged traffic against its training reference."""
     return ws.monitor.deployment_drift(name).to_dict()
+
+
+class LabelRow(BaseModel):
+    request_id: str = Field(min_length=1)
+    label: float
+
+
+class LabelsRequest(BaseModel):
+    labels: list[LabelRow] = Field(min_length=1, max_length=1_000_000)
+
+
+class ProfileRequest(BaseModel):
+    reference: str = Field(min_length=1, description="Parquet or CSV path, relative to the workspace")
+    features: list[str] | None = None
+
+
+@router.post("/monitor/deployments/{name}/profile")
+def capture_profile(name: str, body: ProfileRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Capture the deployment's reference profile from a training frame in the workspace."""
+    from shipyard.monitor.profile import profile_payload
+
+    reference = workspace_path(ws, body.reference, "reference")
+    return profile_payload(ws.monitor.capture_reference_profile(name, reference, body.features))
+
+
+@router.post("/monitor/deployments/{name}/labels")
+def ingest_labels(name: str, body: LabelsRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Ingest delayed ground truth (request_id -> label)."""
+    import pandas as pd
+
+    frame = pd.DataFrame([row.model_dump() for row in body.labels])
+    return asdict(ws.monitor.ingest_labels(name, frame))
+
+
+@router.get("/monitor/deployments/{name}/performance")
+def performance(
+    name: str, window: str = "1D", output: str = "probability", ws: Workspace = Depends(get_workspace)
+) -> Any:
+    """Labelled metrics per window."""
+    return {"deployment": name, "windows": [asdict(w) for w in ws.monitor.performance(name, window, output)]}
+
+
+@router.get("/monitor/deployments/{name}/latency")
+def latency(name: str, window: str = "1h", ws: Workspace = Depends(get_workspace)) -> Any:
+    """p50/p95/p99 latency and request rate per window."""
+    return {"deployment": name, "windows": [asdict(w) for w in ws.monitor.latency(name, window)]}
+
+
+@router.post("/monitor/deployments/{name}/run")
+def run_checks(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
+    """One monitoring pass over new traffic (windows, alerts, webhooks, retraining)."""
+    return to_jsonable(ws.monitor.run_checks(name))
+
+
+@router.get("/monitor/deployments/{name}/status")
+def status(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Recent windows, open alerts, retraining runs and monitor events."""
+    return to_jsonable(ws.monitor.status(name))
