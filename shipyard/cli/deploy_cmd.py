@@ -18,9 +18,14 @@ def split_model_ref(value: str) -> tuple[str, str]:
     return name, ref or "champion"
 
 
+deployments_app = typer.Typer(
+    help="Deployments: list (default), show, rollback, delete.", invoke_without_command=True
+)
+
+
 def register(app: typer.Typer) -> None:
     app.command("deploy")(deploy)
-    app.command("deployments")(deployments)
+    app.add_typer(deployments_app, name="deployments")
     app.command("predict")(predict)
 
 
@@ -47,7 +52,15 @@ def deploy(
         )
 
 
-def deployments(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+@deployments_app.callback()
+def deployments(ctx: typer.Context, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List deployments (when no subcommand is given)."""
+    if ctx.invoked_subcommand is None:
+        list_deployments(workspace, as_json)
+
+
+@deployments_app.command("list")
+def list_deployments(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """List deployments."""
     from shipyard.workspace import Workspace
 
@@ -79,3 +92,51 @@ def predict(
         with Workspace.open(workspace) as ws:
             result = ws.deployments.predict(deployment, rows)
         emit(result, as_json, lambda r: "\n".join(str(p) for p in r.predictions))
+
+
+@deployments_app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="Deployment name.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One deployment: model version, Triton model, feature refs, parity."""
+    from shipyard.workspace import Workspace
+
+    with handled(as_json):
+        emit(Workspace.open(workspace).deployments.get(name), as_json, None)
+
+
+@deployments_app.command("rollback")
+def rollback(
+    name: Annotated[str, typer.Argument(help="Deployment name.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Serve the previous model version again (loaded before the current one is unloaded)."""
+    from shipyard.cli.common import log
+    from shipyard.workspace import Workspace
+
+    def progress(stage: str, state: str, seconds: float | None) -> None:
+        if state != "start":
+            log(f"{stage}: {state} ({seconds or 0:.2f}s)")
+
+    with handled(as_json):
+        with Workspace.open(workspace) as ws:
+            info = ws.deployments.rollback(name, progress)
+        emit(info, as_json, lambda d: f"rolled back {d.name} to {d.model_name} v{d.model_version}")
+
+
+@deployments_app.command("delete")
+def delete(
+    name: Annotated[str, typer.Argument(help="Deployment name.")],
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stop serving a deployment and forget it (the registered model stays)."""
+    from shipyard.workspace import Workspace
+
+    with handled(as_json):
+        with Workspace.open(workspace) as ws:
+            ws.deployments.delete(name)
+        emit({"deleted": name}, as_json, lambda d: f"deleted {d['deleted']}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import builtins
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import Conflict, EngineUnavailable, InvalidInput, NotFound, OperationFailed
+from shipyard.gpu_runtime.deployment_history import push_version, read_history, rollback_target, write_history
 from shipyard.gpu_runtime.deployment_info import (
     DeploymentInfo,
     aligned_feature_refs,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from shipyard.registry.models import ModelVersionInfo
     from shipyard.workspace import Workspace
 
+Progress = Callable[[str, str, "float | None"], None]
 _SMOKE_ROWS = 8
 _ROW_TTL_S = 1.0
 
@@ -131,12 +133,18 @@ class DeploymentService:
             raise OperationFailed("some deployments could not be served: " + "; ".join(failures))
 
     # -- deploy ---------------------------------------------------------------------------------------
-    def deploy(self, model: str, ref: str = "champion", name: str | None = None) -> DeploymentInfo:
-        """Resolve, verify, export to ONNX, check parity, write the Triton repository, serve, smoke-test, record."""
+    def deploy(
+        self, model: str, ref: str = "champion", name: str | None = None, progress: Progress | None = None
+    ) -> DeploymentInfo:
+        """Resolve, verify, export to ONNX, check parity, write the Triton repository, serve, smoke-test, record.
+
+        ``progress(stage, state, seconds)`` is called as each stage starts ("start") and ends ("done" or
+        "failed"), so a surface can show the deploy step by step.
+        """
         from shipyard.gpu_runtime.parity import check_parity
 
         name = validate_deployment_name(name or model)
-        stages: dict[str, float] = {}
+        stages = _Stages(progress)
         with self._deploy_lock:
             with _stage(stages, "resolve"):
                 info = self.ws.registry.resolve(model, ref)
@@ -170,10 +178,29 @@ class DeploymentService:
                 ref_path = self.ws.state_dir / "deployments" / name / f"reference-v{info.version}.parquet"
                 self.ws.registry.export_reference(info, ref_path)
                 self._upsert(name, info, triton_model, feature_refs, ref_path, report.max_abs_diff)
+                push_version(self._history_path(name), info.version)
                 self._recent.pop(name, None)
             if previous is not None and previous.triton_model != triton_model:
                 self._retire(previous.triton_model)
         return to_info(self.get(name), self.triton_url, stages)
+
+    def rollback(self, name: str, progress: Progress | None = None) -> DeploymentInfo:
+        """Serve the version ``name`` served before the current one (new loaded before old unloads)."""
+        dep = self.get(name)
+        path = self._history_path(name)
+        found = rollback_target(read_history(path), dep.model_version)
+        if found is None:
+            raise Conflict(
+                f"deployment {name!r} has no earlier version to roll back to (serving v{dep.model_version}); "
+                f"deploy one explicitly with `shipyard deploy {dep.model_name}@VERSION --name {name}`"
+            )
+        target, history = found
+        info = self.deploy(dep.model_name, target, name, progress)
+        write_history(path, history)
+        return info
+
+    def _history_path(self, name: str) -> Path:
+        return self.ws.state_dir / "deployments" / name / "history.json"
 
     def _publish(self, client: TritonClient, triton_model: str, exported: OnnxModel) -> None:
         options = self._serving_options()
@@ -316,6 +343,7 @@ class DeploymentService:
                 s.execute(
                     delete(Deployment).where(Deployment.name == name, Deployment.project == self.ws.project)
                 )
+            self._history_path(name).unlink(missing_ok=True)
             self._recent.pop(name, None)
 
     def _cached(self, name: str) -> DeploymentInfo:
@@ -352,10 +380,25 @@ class DeploymentService:
             self._loaded = set()
 
 
+class _Stages(dict[str, float]):
+    """Stage timings, reporting each stage to an optional progress callback."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        super().__init__()
+        self.progress = progress
+
+
 @contextmanager
 def _stage(stages: dict[str, float], name: str) -> Iterator[None]:
+    progress = getattr(stages, "progress", None)
+    if progress is not None:
+        progress(name, "start", None)
     t0 = time.perf_counter()
+    state = "failed"
     try:
         yield
+        state = "done"
     finally:
         stages[name] = round(time.perf_counter() - t0, 4)
+        if progress is not None:
+            progress(name, state, stages[name])

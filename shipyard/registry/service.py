@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
 
+    from shipyard.registry.promotion import PromotionGate, PromotionReport
     from shipyard.workspace import Workspace
 
 
@@ -244,6 +245,32 @@ class RegistryService:
                 f"model {name!r} has no version or alias {ref!r}; {self._describe_refs(name)}"
             ) from exc
         return self._info(mv)
+
+    def alias_version(self, name: str, alias: str) -> str | None:
+        """The version ``alias`` points at right now (read fresh from MLflow), or None when unset."""
+        rm = self._registered_model(name)
+        value = (rm.aliases or {}).get(alias)
+        return str(value) if value is not None else None
+
+    def promote(
+        self,
+        name: str,
+        version: str,
+        alias: str = "champion",
+        gates: Sequence[PromotionGate | str] | Mapping[str, float] | None = None,
+        eval_frame: pd.DataFrame | None = None,
+        tolerance: float = 0.0,
+    ) -> PromotionReport:
+        """Give ``alias`` to ``version`` only if the gates hold and it is not worse than the current holder.
+
+        Both are scored on ``eval_frame`` (default: the candidate's logged reference sample); a concurrent
+        promotion of the same alias that moved it first makes this one raise ``Conflict``.
+        """
+        from shipyard.registry.promotion import promote
+
+        validate_model_name(name)
+        validate_alias(alias)
+        return promote(self, name, str(version), alias, gates, eval_frame, tolerance)
 
     def list_models(self) -> list[ModelVersionInfo]:
         """The latest version and every aliased version of each registered model, by name."""

@@ -19,7 +19,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from shipyard.config import default_toml
-from shipyard.errors import NotFound, OperationFailed
+from shipyard.errors import Conflict, NotFound, OperationFailed
 from shipyard.gpu_runtime import processes
 from shipyard.gpu_runtime.deployment_info import DeploymentInfo
 from shipyard.gpu_runtime.onnx_export import export_classifier
@@ -217,6 +217,27 @@ def test_redeploy_swaps_versions(ws: Workspace, deployed: DeploymentInfo, frame:
     finally:
         client.close()
     assert ws.deployments.predict("churn", [{"customer_id": 100_000}]).model_version == "2"
+
+
+def test_rollback_serves_the_previous_version(ws: Workspace, deployed: DeploymentInfo) -> None:
+    from typer.testing import CliRunner
+
+    from shipyard.cli.main import app
+
+    seen: list[tuple[str, str]] = []
+    dep = ws.deployments.rollback("churn", lambda stage, state, _s: seen.append((stage, state)))
+    assert (dep.model_version, dep.triton_model) == ("1", "churn-v1")
+    assert ("smoke_inference", "done") in seen
+    client = TritonClient(ws.deployments.triton_url or "")
+    try:
+        assert client.is_model_ready("churn-v1") and not client.is_model_ready("churn-v2")
+    finally:
+        client.close()
+    assert ws.deployments.predict("churn", [{"customer_id": 100_000}]).model_version == "1"
+    with pytest.raises(Conflict, match="no earlier version"):
+        ws.deployments.rollback("churn")
+    out = CliRunner().invoke(app, ["deployments", "rollback", "nope", "-w", str(ws.root), "--json"])
+    assert out.exit_code == 2 and "does not exist" in out.stdout
 
 
 def test_close_then_ensure_serving_rebuilds(ws: Workspace, deployed: DeploymentInfo) -> None:

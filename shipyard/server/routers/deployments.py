@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
@@ -50,3 +50,16 @@ def deploy(body: DeployRequest, ws: Workspace = Depends(get_workspace)) -> Any:
 def predict(name: str, body: PredictRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Look up online features for the entities, run the model on Triton, log and return predictions."""
     return jsonable_encoder(ws.deployments.predict(name, body.entities))
+
+
+@router.post("/deployments/{name}/rollback")
+def rollback(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Serve the version this deployment served before the current one."""
+    return jsonable_encoder(ws.deployments.rollback(name))
+
+
+@router.delete("/deployments/{name}", status_code=204)
+def delete(name: str, ws: Workspace = Depends(get_workspace)) -> Response:
+    """Stop serving a deployment and forget it (the registered model stays)."""
+    ws.deployments.delete(name)
+    return Response(status_code=204)
