@@ -15,6 +15,7 @@ from shipyard.cli import (
     pipeline_cmd,
     server_cmd,
     token_cmd,
+    train_cmd,
 )
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ init_cmd.register(app)
 server_cmd.register(app)
 demo_cmd.register(app)
 deploy_cmd.register(app)
+train_cmd.register(app)
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(features_cmd.app, name="features")
 app.add_typer(pipeline_cmd.app, name="pipeline")

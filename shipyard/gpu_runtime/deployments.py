@@ -178,6 +178,8 @@ class DeploymentService:
                 ref_path = self.ws.state_dir / "deployments" / name / f"reference-v{info.version}.parquet"
                 self.ws.registry.export_reference(info, ref_path)
                 self._upsert(name, info, triton_model, feature_refs, ref_path, report.max_abs_diff)
+                # The drift baseline is fixed at deploy time, from the same frame parity was checked on.
+                self.ws.monitor.capture_reference_profile(name, reference[info.feature_columns])
                 push_version(self._history_path(name), info.version)
                 self._recent.pop(name, None)
             if previous is not None and previous.triton_model != triton_model:
