@@ -14,12 +14,12 @@ if TYPE_CHECKING:
 
 
 def training_frame(
-    entity_df: pd.DataFrame, feature_service: str, workspace: str | None = None
+    entity_df: pd.DataFrame, features: str | list[str], workspace: str | None = None
 ) -> pd.DataFrame:
-    """Point-in-time correct training data for ``entity_df`` from the workspace's feature service."""
+    """Point-in-time correct training data for ``entity_df``: a feature service name or view:feature refs."""
     from shipyard.workspace import Workspace
 
-    return Workspace.open(workspace).features.training_frame(entity_df, feature_service)
+    return Workspace.open(workspace).features.training_frame(entity_df, features)
 
 
 def online_features(

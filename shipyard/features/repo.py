@@ -30,22 +30,12 @@ from shipyard.errors import InvalidInput
 
 def load_repo_contents(repo_dir: Path, project: str, description: str = "") -> RepoContents:
     """Execute every Python file of the repo (``.feastignore`` honoured) and collect its Feast objects."""
-    contents = RepoContents(
-        projects=[],
-        data_sources=[],
-        feature_views=[],
-        on_demand_feature_views=[],
-        stream_feature_views=[],
-        label_views=[],
-        entities=[],
-        feature_services=[],
-        permissions=[],
-    )
     files = get_repo_files(repo_dir)
     if not files:
         raise InvalidInput(
             f"{repo_dir}: no Python definitions found; add a definitions.py with Feast objects"
         )
+    contents = empty_contents()
     for path in files:
         for obj in _module_objects(path, repo_dir):
             _collect(contents, obj)
@@ -61,6 +51,42 @@ def load_repo_contents(repo_dir: Path, project: str, description: str = "") -> R
     # Feast registers this placeholder for entity-less views; listing it keeps apply from deleting it.
     contents.entities.append(DUMMY_ENTITY)
     return contents
+
+
+def objects_by_file(repo_dir: Path, skip: Path | None = None) -> dict[Path, RepoContents]:
+    """The Feast objects of each Python file of the repo (``skip`` left out), for ownership checks."""
+    found = {}
+    for path in get_repo_files(repo_dir):
+        if skip is not None and path.resolve() == skip.resolve():
+            continue
+        contents = empty_contents()
+        for obj in _module_objects(path, repo_dir):
+            _collect(contents, obj)
+        found[path] = contents
+    return found
+
+
+def collect_objects(objects: list[Any]) -> RepoContents:
+    """Sort loose Feast objects into a ``RepoContents``."""
+    contents = empty_contents()
+    for obj in objects:
+        _collect(contents, obj)
+    return contents
+
+
+def empty_contents() -> RepoContents:
+    """A ``RepoContents`` with every list empty."""
+    return RepoContents(
+        projects=[],
+        data_sources=[],
+        feature_views=[],
+        on_demand_feature_views=[],
+        stream_feature_views=[],
+        label_views=[],
+        entities=[],
+        feature_services=[],
+        permissions=[],
+    )
 
 
 def local_file_sources(contents: RepoContents) -> list[tuple[str, str]]:
@@ -107,7 +133,8 @@ def _collect(contents: RepoContents, obj: Any) -> None:
     """Add ``obj`` to the right list once (by identity, as ``feast apply`` does), with its batch source."""
 
     def add(items: list[Any], item: Any) -> None:
-        if not any(item is seen for seen in items):
+        # A definition imported from a sibling file is executed again there: the same object, by value.
+        if not any(item is seen or (type(item) is type(seen) and item == seen) for seen in items):
             items.append(item)
 
     if isinstance(obj, DataSource):

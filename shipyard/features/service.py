@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from shipyard.errors import InvalidInput, NotFound
+from shipyard.features.sqlite_compat import tolerant_timestamps
 from shipyard.features.validation import (
     EVENT_TIMESTAMP,
     as_utc,
+    checked_entity_count,
     checked_entity_df,
     checked_entity_rows,
     checked_online_frame,
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from feast import FeatureStore
     from feast.feature_view import FeatureView
 
+    from shipyard.features.define import DefineResult
+    from shipyard.features.describe import FeatureMatch, FeatureViewDetail
     from shipyard.workspace import Workspace
 
 _ROW = "__shipyard_row__"
@@ -82,12 +86,15 @@ class FeatureService:
         self._lock = threading.RLock()
         # Validated refs -> join keys; the hot path of every prediction, so the registry is not re-read.
         self._refs_cache: dict[tuple[str, ...], dict[str, str]] = {}
+        self._sqlite_online = False
 
     # -- registry -----------------------------------------------------------------------------------------
     def apply(self) -> ApplyResult:
         """Register the repo's definitions with Feast (like ``feast apply``: adds, updates and deletes)."""
         from feast.repo_operations import extract_objects_for_apply_delete
 
+        from shipyard.features.define import check_names
+        from shipyard.features.describe import register_in_catalog
         from shipyard.features.repo import load_repo_contents, local_file_sources
 
         with self._lock:
@@ -95,6 +102,7 @@ class FeatureService:
             contents = load_repo_contents(
                 self.repo_dir, store.project, store.config.project_description or ""
             )
+            check_names(contents)
             self._check_sources(local_file_sources(contents))
             _, to_delete, _, _ = extract_objects_for_apply_delete(store.project, store.registry, contents)
             objects: list[Any] = [
@@ -111,6 +119,7 @@ class FeatureService:
                 # Re-applying unchanged objects is idempotent and recreates missing online tables.
                 store.apply(objects, objects_to_delete=to_delete, partial=False)
             self._refs_cache.clear()
+            register_in_catalog(list(self._views().values()), self._ws.catalog, self.repo_dir)
         return ApplyResult(
             entities=sorted(e.name for e in contents.entities if e.name != "__dummy"),
             feature_views=sorted(
@@ -138,6 +147,33 @@ class FeatureService:
             for feature in projection.features
         ]
 
+    def define(self, code: str, name: str | None = None, apply: bool = True) -> DefineResult:
+        """Define features from Python source (a notebook cell): validate, plan, keep in the repo, apply."""
+        from shipyard.features.define import define_cell
+
+        with self._lock:
+            return define_cell(self, code, name, apply)
+
+    def describe(self, name: str, with_stats: bool = True) -> FeatureViewDetail:
+        """A feature view (or the view of a ``view:feature`` ref) with schema, freshness, stats, lineage."""
+        from shipyard.features.describe import view_detail
+
+        views = self._views()
+        view_name = name.split(":", 1)[0]
+        if view_name not in views:
+            raise NotFound(
+                f"no feature view '{view_name}'; known: {', '.join(sorted(views)) or 'none'} "
+                "(search with `shipyard features search TEXT`)"
+            )
+        services = self.store.list_feature_services()
+        return view_detail(views[view_name], self.repo_dir, services, self._ws.catalog, with_stats)
+
+    def search(self, text: str, limit: int = 20) -> list[FeatureMatch]:
+        """Feature views and features matching ``text`` (name, description, owner, tags), best first."""
+        from shipyard.features.describe import search
+
+        return search(self._ws.catalog, text, limit)
+
     # -- offline ------------------------------------------------------------------------------------------
     def materialize(self, start: datetime | None = None, end: datetime | None = None) -> MaterializeResult:
         """Load feature values into the online store; by default each view continues where it last stopped."""
@@ -150,11 +186,17 @@ class FeatureService:
             raise NotFound(
                 f"no online feature views registered from {self.repo_dir}; run `shipyard features apply`"
             )
+        from shipyard.features.quality import gate
+
         by_start: dict[datetime, list[str]] = {}
+        start_of: dict[str, datetime] = {}
         for view in views:
-            view_start = start_at or _last_end(view) or _BEGINNING
-            by_start.setdefault(min(view_start, end_at), []).append(view.name)
+            view_start = min(start_at or _last_end(view) or _BEGINNING, end_at)
+            by_start.setdefault(view_start, []).append(view.name)
+            start_of[view.name] = view_start
         began = time.perf_counter()
+        # Every view's checks pass before the first row is written, so a failure leaves the store as it was.
+        gate(views, self.repo_dir, start_of, end_at)
         with self._lock, _stdout_to_stderr():
             for view_start, names in sorted(by_start.items()):
                 self.store.materialize(start_date=view_start, end_date=end_at, feature_views=sorted(names))
@@ -165,14 +207,23 @@ class FeatureService:
             duration_s=round(time.perf_counter() - began, 3),
         )
 
-    def training_frame(self, entity_df: pd.DataFrame, feature_service: str) -> pd.DataFrame:
-        """Point-in-time correct features for each entity row (Feast historical retrieval), in the input's order."""
-        service = self._feature_service(feature_service)
+    def training_frame(self, entity_df: pd.DataFrame, features: str | list[str]) -> pd.DataFrame:
+        """Point-in-time correct features for each entity row (Feast historical retrieval), in the input's order.
+
+        ``features`` is a feature service name or a list of ``view:feature`` refs.
+        """
         views = self._views()
-        join_keys = list(
-            join_key_kinds([views[p.name] for p in service.feature_view_projections if p.name in views])
-        )
-        names = [name.split(":", 1)[1] for name in self.feature_refs(feature_service)]
+        service: Any
+        if isinstance(features, str):
+            service = self._feature_service(features)
+            view_names = [p.name for p in service.feature_view_projections if p.name in views]
+            refs = self.feature_refs(features)
+        else:
+            refs = checked_refs(features, views)
+            service = refs
+            view_names = list(dict.fromkeys(ref.split(":", 1)[0] for ref in refs))
+        join_keys = list(join_key_kinds([views[v] for v in view_names]))
+        names = [name.split(":", 1)[1] for name in refs]
         frame = checked_entity_df(entity_df, join_keys)
         clashes = [c for c in frame.columns if c in names]
         if clashes:
@@ -186,6 +237,9 @@ class FeatureService:
         with self._lock, _stdout_to_stderr():
             found = self.store.get_historical_features(entity_df=points, features=service).to_df()
         values = found.set_index(_ROW).reindex(np.arange(len(points)))[names].reset_index(drop=True)
+        if len(points) == len(frame):
+            # No repeated (key, timestamp): point i is input row i, so the answers line up without a merge.
+            return pd.concat([frame.reset_index(drop=True), values], axis=1)
         answered = pd.concat([points.drop(columns=[_ROW]), values], axis=1)
         return frame.merge(answered, on=[*join_keys, EVENT_TIMESTAMP], how="left", validate="many_to_one")
 
@@ -194,6 +248,8 @@ class FeatureService:
         """Latest online values, one row per entity row in order; entity keys then features (float, NaN if unknown)."""
         from feast.errors import FeatureViewNotFoundException
 
+        if isinstance(entity_rows, list):
+            checked_entity_count(len(entity_rows))
         refs, key_kinds = self._online_refs(feature_refs)
         rows = checked_entity_rows(entity_rows, key_kinds)
         join_keys = list(key_kinds)
@@ -202,6 +258,8 @@ class FeatureService:
             return pd.DataFrame(columns=join_keys + names)
         try:
             with self._lock:
+                if self._sqlite_online:
+                    tolerant_timestamps()
                 response = self.store.get_online_features(features=refs, entity_rows=rows).to_dict()
         except FeatureViewNotFoundException as exc:  # deleted by an apply in another process
             self._refs_cache.clear()
@@ -259,6 +317,7 @@ class FeatureService:
             config = load_repo_config(self.repo_dir, yaml_path)
         except Exception as exc:  # Feast raises several config error types; all are bad input
             raise InvalidInput(f"{yaml_path}: invalid Feast configuration ({exc})") from exc
+        self._sqlite_online = getattr(config.online_store, "type", "") == "sqlite"
         # SQLite and the file registry create one missing folder level only.
         for local in _local_state_paths(config, self.repo_dir):
             local.parent.mkdir(parents=True, exist_ok=True)

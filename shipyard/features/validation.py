@@ -8,6 +8,7 @@ that need them.
 from __future__ import annotations
 
 import numbers
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -169,3 +170,44 @@ def utc_timestamps(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return pd.to_datetime(values, utc=True)
     return pd.to_datetime(values, utc=True, format="mixed")
+
+
+# Names end up as SQLite/Redis/Parquet identifiers in Feast's stores; allow plain identifiers only and refuse
+# SQL keywords, so nothing a user typed is ever spliced into SQL.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+SQL_RESERVED = frozenset(
+    """add all alter and as asc begin between by case cast check column commit constraint create cross
+    current_date current_time current_timestamp database default delete desc distinct drop else end escape
+    except exists foreign from full group having if in index inner insert intersect into is join key left
+    like limit not null offset on or order outer pragma primary references replace right rollback select set
+    table then to transaction trigger union unique update using values view when where with""".split()
+)
+MAX_ONLINE_ENTITIES = 10_000
+
+
+class TooManyEntities(InvalidInput):
+    """An online request over the entity bound; split it into batches."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
+def checked_name(name: Any, what: str) -> str:
+    """``name`` if it is a plain identifier that is not an SQL keyword; else ``InvalidInput`` saying why."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidInput(
+            f"{what} name {name!r} is not allowed: use letters, digits and underscores, starting with a "
+            "letter or underscore (at most 128 characters)"
+        )
+    if name.lower() in SQL_RESERVED:
+        raise InvalidInput(f"{what} name {name!r} is an SQL reserved word; choose another name")
+    return name
+
+
+def checked_entity_count(count: int) -> None:
+    """Refuse an online read over ``MAX_ONLINE_ENTITIES`` rows (the surfaces map it to HTTP 413)."""
+    if count > MAX_ONLINE_ENTITIES:
+        raise TooManyEntities(
+            f"{count} entity rows in one online request; the limit is {MAX_ONLINE_ENTITIES}: "
+            "split the request into batches"
+        )

@@ -53,7 +53,14 @@ customer_profile = FeatureView(
     source=customer_profile_source,
     online=True,
     owner="growth-analytics",
-    tags={"team": "growth", "domain": "billing"},
+    # Data-quality gate: checked on the source rows before every materialization (see shipyard.features.quality).
+    tags={
+        "team": "growth",
+        "domain": "billing",
+        "quality.monthly_charge": "not_null; range=0..",
+        "quality.plan_tier": "not_null; allowed=0|1|2",
+        "quality.contract_annual": "allowed=0|1",
+    },
     description="Who the customer is and what they pay.",
 )
 
@@ -83,7 +90,12 @@ customer_activity = FeatureView(
     source=customer_activity_source,
     online=True,
     owner="growth-analytics",
-    tags={"team": "growth", "domain": "engagement"},
+    tags={
+        "team": "growth",
+        "domain": "engagement",
+        "quality.txn_count_30d": "not_null; range=0..",
+        "quality.refund_rate_60d": "range=0..1",
+    },
     description="How the customer has been using the store lately.",
 )
 

@@ -1,11 +1,16 @@
-"""``/api/v1/features``: list, apply, materialize and read online features (Feast)."""
+"""``/api/v1/features``: list, search, describe, define, apply, materialize and read online features (Feast).
+
+Online reads are bounded at ``MAX_ONLINE_ENTITIES`` (10,000) entity rows per request: a larger request is
+refused with 413 and the error envelope, rather than batched, so one caller cannot hold the store's lock for
+seconds and every caller sees the same latency. Clients batch on their side.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
@@ -20,8 +25,15 @@ class MaterializeRequest(BaseModel):
     end: datetime | None = None
 
 
+class DefineRequest(BaseModel):
+    code: str = Field(description="Feast Python definitions (the body of a %%feature define cell)")
+    name: str | None = Field(None, description="name the definition is kept under (default: first view)")
+    apply: bool = Field(True, description="false: only return Feast's plan")
+
+
 class OnlineRequest(BaseModel):
-    entities: list[dict[str, Any]] = Field(min_length=1, max_length=10_000)
+    # No max_length here: the service's bound answers 413 with the envelope, the same for every surface.
+    entities: list[dict[str, Any]] = Field(min_length=1)
     feature_service: str | None = Field(None, description="name of a Feast feature service")
     features: list[str] | None = Field(None, description="'view:feature' references")
 
@@ -32,6 +44,28 @@ def list_views(ws: Workspace = Depends(get_workspace)) -> Any:
     return jsonable_encoder(ws.features.list_feature_views())
 
 
+@router.get("/features/search")
+def search(
+    q: str = Query("", description="words to look for"),
+    limit: int = Query(20, ge=1, le=200),
+    ws: Workspace = Depends(get_workspace),
+) -> Any:
+    """Feature views and features matching ``q``, best first."""
+    return jsonable_encoder(ws.features.search(q, limit))
+
+
+@router.get("/features/views/{name}")
+def describe(name: str, stats: bool = True, ws: Workspace = Depends(get_workspace)) -> Any:
+    """One feature view: schema, owner, source, TTL, freshness, availability, offline stats, lineage."""
+    return jsonable_encoder(ws.features.describe(name, with_stats=stats))
+
+
+@router.post("/features/define")
+def define(body: DefineRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Validate Python definitions, return Feast's plan and (unless apply=false) apply them."""
+    return jsonable_encoder(ws.features.define(body.code, body.name, apply=body.apply))
+
+
 @router.post("/features/apply")
 def apply(ws: Workspace = Depends(get_workspace)) -> Any:
     """Apply the workspace's Feast repository (like `feast apply`)."""
@@ -40,7 +74,7 @@ def apply(ws: Workspace = Depends(get_workspace)) -> Any:
 
 @router.post("/features/materialize")
 def materialize(body: MaterializeRequest, ws: Workspace = Depends(get_workspace)) -> Any:
-    """Load feature values into the online store."""
+    """Run the quality gate, then load feature values into the online store."""
     return jsonable_encoder(ws.features.materialize(body.start, body.end))
 
 
@@ -48,11 +82,10 @@ def materialize(body: MaterializeRequest, ws: Workspace = Depends(get_workspace)
 def online(body: OnlineRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Online feature values for entity rows, from a feature service or explicit references."""
     from shipyard.errors import InvalidInput
+    from shipyard.features.records import as_records
 
     if bool(body.feature_service) == bool(body.features):
         raise InvalidInput("give exactly one of 'feature_service' or 'features'")
     refs = body.features or ws.features.feature_refs(str(body.feature_service))
     frame = ws.features.online_features(body.entities, refs)
-    return {
-        "rows": jsonable_encoder(frame.astype(object).where(frame.notna(), None).to_dict(orient="records"))
-    }
+    return {"rows": as_records(frame)}

@@ -1,0 +1,1 @@
+"""The catalog: assets (tables, feature views, features, models...) with owner, tags, source and lineage."""

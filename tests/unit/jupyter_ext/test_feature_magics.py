@@ -1,0 +1,137 @@
+"""``%feature`` / ``%%feature`` driven through a real IPython shell on a small churn workspace (real Feast)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.examples.churn import create_example_workspace
+from shipyard.jupyter_ext.magics.features import Table
+
+CELL = """
+from datetime import timedelta
+from feast import FeatureView, Field, FileSource
+from feast.types import Float32
+from definitions import DATA_DIR, customer
+
+trend = FeatureView(
+    name="trend_copy",
+    entities=[customer],
+    ttl=timedelta(days=45),
+    schema=[Field(name="activity_trend", dtype=Float32)],
+    source=FileSource(name="trend_src", path=str(DATA_DIR / "customer_activity.parquet"),
+                      timestamp_field="event_timestamp"),
+    owner="bob",
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from shipyard.workspace import Workspace
+
+    path = create_example_workspace(tmp_path_factory.mktemp("magics") / "ws", customers=80)
+    ws = Workspace.open(path)
+    ws.features.apply()
+    ws.features.materialize()
+    ws.close()
+    return path
+
+
+@pytest.fixture()
+def shell(root: Path) -> Iterator[InteractiveShell]:
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "shipyard")
+    ip.run_line_magic("shipyard_workspace", str(root))
+    yield ip
+    InteractiveShell.clear_instance()
+
+
+def test_search_and_show_render_html_and_text(shell: InteractiveShell, root: Path) -> None:
+    found = shell.run_line_magic("feature", "search refund")
+    assert isinstance(found, Table)
+    assert "customer_activity:refund_rate_60d" in found._repr_html_()
+    assert "customer_activity:refund_rate_60d" in repr(found)
+    shown = shell.run_line_magic("feature", "show customer_profile")
+    assert "growth-analytics" in repr(shown) and "monthly_charge" in shown._repr_html_()
+    rows = len(pd.read_parquet(root / "data" / "customer_profile.parquet"))
+    assert f"count {rows}, nulls 0" in repr(shown)
+    one = shell.run_line_magic("feature", "show customer_profile:plan_tier")
+    assert [r[0] for r in one.rows] == ["customer_profile:plan_tier"]
+
+
+def test_get_returns_online_values(shell: InteractiveShell) -> None:
+    table = shell.run_line_magic(
+        "feature",
+        "get customer_profile:plan_tier customer_activity:spend_30d --entity customer_id=100000 --entity customer_id=100001",
+    )
+    assert table.headers == ["customer_id", "plan_tier", "spend_30d"]
+    assert [r[0] for r in table.rows] == ["100000", "100001"]
+
+
+def test_frame_assigns_the_training_frame_into_the_namespace(shell: InteractiveShell, root: Path) -> None:
+    shell.user_ns["labels"] = pd.read_parquet(root / "data" / "labels.parquet").head(30)
+    frame = shell.run_line_magic("feature", "frame labels customer_activity:spend_30d --as train")
+    assert shell.user_ns["train"] is frame
+    assert len(frame) == 30 and "spend_30d" in frame.columns
+    by_service = shell.run_line_magic("feature", "frame labels --service churn_v1")
+    assert shell.user_ns["training_frame"] is by_service and by_service.shape[1] > 15
+
+
+def test_define_cell_plans_then_applies(shell: InteractiveShell, root: Path) -> None:
+    planned = shell.run_cell_magic("feature", "define --plan", CELL)
+    assert "+ feature view trend_copy" in planned.note and "not applied" in planned.title
+    assert not (root / "features" / "cells" / "trend_copy.py").exists()
+    applied = shell.run_cell_magic("feature", "define", CELL)
+    assert applied.rows[1] == ["feature views", "trend_copy"]
+    assert "trend_copy:activity_trend" in repr(shell.run_line_magic("feature", "search trend_copy"))
+    (root / "features" / "cells" / "trend_copy.py").unlink()
+    shell.run_line_magic("shipyard_workspace", str(root))
+
+
+@pytest.mark.parametrize(
+    ("line", "cell", "error", "message"),
+    [
+        ("", None, InvalidInput, "needs a subcommand"),
+        ("fly", None, InvalidInput, "unknown %feature subcommand"),
+        ("define", None, InvalidInput, "cell magic"),
+        ("search x", "body", InvalidInput, "only `define` takes a cell body"),
+        ("get customer_profile:plan_tier", None, InvalidInput, "at least one --entity"),
+        ("get customer_profile:plan_tier --entity customer_id", None, InvalidInput, "KEY=VALUE"),
+        ("get customer_profile:plan_tier --entity customer_id=abc", None, InvalidInput, "not an integer"),
+        ("get nope:x --entity customer_id=1", None, NotFound, "no feature view 'nope'"),
+        ("show nope", None, NotFound, "no feature view 'nope'"),
+        ("frame missing_df customer_profile:plan_tier", None, InvalidInput, "no variable 'missing_df'"),
+        ("define", "x = (\n", InvalidInput, "cell, line 1: syntax error"),
+        ("get --bogus", None, InvalidInput, "%feature get"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(
+    shell: InteractiveShell, line: str, cell: str | None, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        if cell is None:
+            shell.run_line_magic("feature", line)
+        else:
+            shell.run_cell_magic("feature", line, cell)
+
+
+def test_table_escapes_html() -> None:
+    table = Table("<b>t</b>", ["<h>"], [["<script>alert(1)</script>"]], note="a & b")
+    rendered = table._repr_html_()
+    assert "<script>" not in rendered and "&lt;script&gt;" in rendered and "a &amp; b" in rendered
+
+
+def test_online_read_survives_ipython_registering_its_timestamp_converter(shell: InteractiveShell) -> None:
+    import sqlite3
+    from datetime import datetime
+
+    # What IPython's history does on first use; it used to break Feast's SQLite online read.
+    sqlite3.register_converter("timestamp", lambda v: datetime.fromisoformat(v.decode()))
+    table = shell.run_line_magic("feature", "get customer_profile:plan_tier --entity customer_id=100000")
+    assert table.rows[0][0] == "100000" and table.rows[0][1] != ""
