@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-BENCHMARKS = ["cli_startup", "bench_drift", "predict_latency", "bench_pipeline", "bench_calibration", "bench_tuning"]
+BENCHMARKS = ["cli_startup", "bench_drift", "predict_latency", "bench_features", "bench_pipeline", "bench_calibration", "bench_tuning"]
 
 
 def main(names: list[str]) -> int:

@@ -212,7 +212,10 @@ class PipelineService:
                 f"with `shipyard pipeline run {name}`"
             )
         argv = [found, "-f", str(folder / DEFINITIONS_FILE), "-h", host, "-p", str(port)]
-        env = {"SHIPYARD_WORKSPACE": str(self.ws.root), "DAGSTER_HOME": str(self.ws.state_dir / "dagster")}
+        dagster_home = self.ws.state_dir / "dagster"
+        # Dagster refuses to start unless DAGSTER_HOME already exists.
+        dagster_home.mkdir(parents=True, exist_ok=True)
+        env = {"SHIPYARD_WORKSPACE": str(self.ws.root), "DAGSTER_HOME": str(dagster_home)}
         return WebserverCommand(argv=argv, env=env, cwd=str(folder), url=f"http://{host}:{port}")
 
     def spec(self, name: str) -> dict[str, Any]:
