@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-BENCHMARKS = ["cli_startup", "bench_drift", "predict_latency", "bench_features", "bench_pipeline", "bench_calibration", "bench_tuning"]
+BENCHMARKS = [
+    "cli_startup",
+    "bench_drift",
+    "predict_latency",
+    "bench_features",
+    "bench_pipeline",
+    "bench_calibration",
+    "bench_tuning",
+]
 
 
 def main(names: list[str]) -> int:
@@ -24,7 +32,11 @@ def main(names: list[str]) -> int:
         doc = {
             "benchmark": name,
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": _cpus(),
+                "platform": platform.platform(),
+            },
             "seconds": round(time.perf_counter() - t0, 1),
             "results": figures,
         }

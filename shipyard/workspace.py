@@ -16,12 +16,12 @@ from shipyard.config import CONFIG_FILENAME, ShipyardConfig, load_config
 from shipyard.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from shipyard.catalog.service import CatalogService
-    from shipyard.gpu_runtime.training import TrainingService
     from shipyard.bridge.service import PipelineService
+    from shipyard.catalog.service import CatalogService
     from shipyard.features.service import FeatureService
     from shipyard.governance.tokens import TokenService
     from shipyard.gpu_runtime.deployments import DeploymentService
+    from shipyard.gpu_runtime.training import TrainingService
     from shipyard.monitor.service import MonitorService
     from shipyard.registry.service import RegistryService
     from shipyard.store.db import MetadataStore

@@ -42,7 +42,9 @@ def _cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     ws = tmp_path_factory.mktemp("demo") / "ws"
-    proc = _cli("demo", "--workspace", str(ws), "--customers", "3000", "--requests", "10", "--batch", "60", "--json")
+    proc = _cli(
+        "demo", "--workspace", str(ws), "--customers", "3000", "--requests", "10", "--batch", "60", "--json"
+    )
     yield ws, json.loads(proc.stdout)
 
 
@@ -85,7 +87,9 @@ def test_cli_predict_starts_and_stops_triton(demo: tuple[Path, dict[str, Any]]) 
     import pandas as pd
 
     cid = int(pd.read_parquet(ws / "data" / "customers.parquet")["customer_id"].iloc[0])
-    doc = json.loads(_cli("predict", "churn", "-e", f"customer_id={cid}", "--workspace", str(ws), "--json").stdout)
+    doc = json.loads(
+        _cli("predict", "churn", "-e", f"customer_id={cid}", "--workspace", str(ws), "--json").stdout
+    )
     assert doc["deployment"] == "churn"
     p = doc["predictions"][0]
     assert 0.0 <= p["probability"] <= 1.0
@@ -102,8 +106,15 @@ def test_cli_drift_contract_on_files(demo: tuple[Path, dict[str, Any]], tmp_path
         current = w.monitor.read_predictions("churn")[champion.feature_columns]
     reference.to_parquet(tmp_path / "ref.parquet")
     current.to_csv(tmp_path / "cur.csv", index=False)
-    proc = _cli("monitor", "drift", "--reference", str(tmp_path / "ref.parquet"), "--current",
-                str(tmp_path / "cur.csv"), "--json")
+    proc = _cli(
+        "monitor",
+        "drift",
+        "--reference",
+        str(tmp_path / "ref.parquet"),
+        "--current",
+        str(tmp_path / "cur.csv"),
+        "--json",
+    )
     report = json.loads(proc.stdout)
     assert report["drift_detected"] is True  # the logged traffic includes the shifted phase
     for col, f in report["features"].items():
@@ -125,14 +136,18 @@ def test_rest_predict_and_unknown_deployment(demo: tuple[Path, dict[str, Any]]) 
 
     ids = pd.read_parquet(ws / "data" / "customers.parquet")["customer_id"].head(5).tolist()
     with TestClient(create_app(w, serve_deployments=True)) as client:
-        r = client.post("/api/v1/deployments/churn/predict",
-                        json={"entities": [{"customer_id": int(i)} for i in ids]}, headers=headers)
+        r = client.post(
+            "/api/v1/deployments/churn/predict",
+            json={"entities": [{"customer_id": int(i)} for i in ids]},
+            headers=headers,
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert len(body["predictions"]) == 5
         assert body["model_version"]
-        r = client.post("/api/v1/deployments/nope/predict", json={"entities": [{"customer_id": 1}]},
-                        headers=headers)
+        r = client.post(
+            "/api/v1/deployments/nope/predict", json={"entities": [{"customer_id": 1}]}, headers=headers
+        )
         assert r.status_code == 404
         assert "nope" in r.json()["error"]["message"]
         assert client.get("/api/v1/deployments", headers=headers).json()[0]["name"] == "churn"

@@ -103,7 +103,9 @@ def test_bad_deploy_body_is_422(client_and_token: tuple[TestClient, str], body: 
 def test_paths_outside_the_workspace_are_refused(client_and_token: tuple[TestClient, str]) -> None:
     client, token = client_and_token
     r = client.post(
-        "/api/v1/monitor/drift", json={"reference": "../../etc/passwd", "current": "x.csv"}, headers=auth(token)
+        "/api/v1/monitor/drift",
+        json={"reference": "../../etc/passwd", "current": "x.csv"},
+        headers=auth(token),
     )
     assert r.status_code == 422
     assert "outside the workspace" in r.json()["error"]["message"]
