@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from shipyard.errors import InvalidInput, OperationFailed
+from shipyard.gpu_runtime.devices import gpu_count
 
 GPU = "nvidia.com/gpu"
 _SUFFIX = {
@@ -48,7 +47,7 @@ def local_capacity() -> Capacity:
         cpu = float(len(os.sched_getaffinity(0)))
     except AttributeError:
         cpu = float(os.cpu_count() or 1)
-    return Capacity(cpu=cpu, gpu=_gpu_count(), memory=int(psutil.virtual_memory().total))
+    return Capacity(cpu=cpu, gpu=gpu_count(), memory=int(psutil.virtual_memory().total))
 
 
 def check_resources(
@@ -104,20 +103,3 @@ def _shortfall(resource: str, quantity: str, capacity: Capacity) -> str | None:
     else:
         return f"{resource} cannot be checked on a local run"
     return what if wanted > have else None
-
-
-def _gpu_count() -> int:
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None and visible.strip() in ("", "-1"):
-        return 0
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return 0
-    try:
-        out = subprocess.run([smi, "-L"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    count = sum(1 for line in out.stdout.splitlines() if line.startswith("GPU "))
-    if visible:
-        count = min(count, len([v for v in visible.split(",") if v.strip()]))
-    return count

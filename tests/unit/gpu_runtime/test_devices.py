@@ -31,3 +31,14 @@ def test_nvidia_smi_listing_is_counted(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(devices, "_NVIDIA_PROC", tmp_path / "absent")
     monkeypatch.setattr(devices.shutil, "which", lambda name: str(smi))
     assert devices.gpu_count() == 2
+
+
+@pytest.mark.parametrize(("visible", "expected"), [("", 0), ("-1", 0), ("1", 1), ("0,1,2", 2)])
+def test_fake_gpu_cuda_visible_devices_caps_the_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, visible: str, expected: int
+) -> None:
+    for bus in ("0000:01:00.0", "0000:02:00.0"):
+        (tmp_path / bus).mkdir()
+    monkeypatch.setattr(devices, "_NVIDIA_PROC", tmp_path)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    assert devices.gpu_count() == expected
