@@ -59,14 +59,18 @@ class TokenService:
                 "missing bearer token: send 'Authorization: Bearer <token>' (see `shipyard token create`)"
             )
         digest = _hash(secret)
-        with self._store.session() as s:
-            row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-            # compare_digest keeps the check constant-time even though the lookup is by hash.
-            if row is None or not hmac.compare_digest(row.token_hash, digest):
-                raise Unauthorized("invalid bearer token")
-            if row.revoked_at is not None:
-                raise Unauthorized(f"token {row.prefix}… was revoked")
-            return TokenInfo(row.name, row.prefix, row.created_at, False)
+        # A plain read on a pooled connection: this runs on every request, so no ORM unit of work.
+        query = select(
+            ApiToken.name, ApiToken.prefix, ApiToken.created_at, ApiToken.revoked_at, ApiToken.token_hash
+        )
+        with self._store.engine.connect() as conn:
+            row = conn.execute(query.where(ApiToken.token_hash == digest)).first()
+        # compare_digest keeps the check constant-time even though the lookup is by hash.
+        if row is None or not hmac.compare_digest(row.token_hash, digest):
+            raise Unauthorized("invalid bearer token")
+        if row.revoked_at is not None:
+            raise Unauthorized(f"token {row.prefix}… was revoked")
+        return TokenInfo(row.name, row.prefix, row.created_at, False)
 
     def list(self) -> list[TokenInfo]:
         """Every token (without secrets)."""
