@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
@@ -60,6 +60,12 @@ class ServingSettings(BaseModel):
     startup_timeout_s: float = Field(90.0, gt=0)
     parity_rows: int = Field(1000, gt=0)
     parity_tolerance: float = Field(1e-4, gt=0)
+    backend: Literal["auto", "onnxruntime", "python", "tensorrt"] = Field(
+        "auto", description="how Triton runs models; auto = ONNX Runtime if the server has it, else python"
+    )
+    tensorrt_precision: Literal["fp16", "fp32"] = Field(
+        "fp32", description="TensorRT precision on GPU; fp16 is faster but may exceed parity_tolerance"
+    )
 
 
 class MonitorSettings(BaseModel):

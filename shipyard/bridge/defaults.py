@@ -2,9 +2,10 @@
 
 ```json
 "metadata": {"shipyard": {"name": "churn", "kernel": "python3", "step_timeout_s": 600,
-                          "resources": {"cpu": "2"}}}
+                          "resources": {"cpu": "2"}, "ray": true}}
 ```
-``resources`` apply to every step that does not set the same resource with a ``limit:`` tag.
+``resources`` apply to every step that does not set the same resource with a ``limit:`` tag; ``ray: true``
+makes ``shipyard pipeline run`` execute each step as a Ray task (``--ray`` / ``--no-ray`` override it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from shipyard.errors import InvalidInput
 
 METADATA_KEY = "shipyard"
-_KEYS = {"name", "kernel", "step_timeout_s", "resources"}
+_KEYS = {"name", "kernel", "step_timeout_s", "resources", "ray"}
 _RESOURCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
 _QUANTITY = re.compile(r"^[0-9][0-9A-Za-z.]*$")
 
@@ -29,6 +30,7 @@ class NotebookDefaults:
     kernel: str | None = None
     step_timeout_s: int | None = None
     resources: dict[str, str] = field(default_factory=dict)
+    ray: bool = False
 
 
 def notebook_defaults(metadata: dict[str, Any]) -> NotebookDefaults:
@@ -60,6 +62,12 @@ def notebook_defaults(metadata: dict[str, Any]) -> NotebookDefaults:
                 f"not {value!r}"
             )
         out.step_timeout_s = value
+    if "ray" in raw:
+        if not isinstance(raw["ray"], bool):
+            raise InvalidInput(
+                f"notebook metadata '{METADATA_KEY}.ray' must be true or false, not {raw['ray']!r}"
+            )
+        out.ray = raw["ray"]
     resources = raw.get("resources", {})
     if not isinstance(resources, dict):
         raise InvalidInput(f"notebook metadata '{METADATA_KEY}.resources' must map resource -> quantity")

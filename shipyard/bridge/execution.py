@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ TAG_RUN_DIR = "shipyard/run_dir"
 TAG_WORKSPACE = "shipyard/workspace"
 TAG_PARAMS = "shipyard/params"
 TAG_CACHE = "shipyard/cache"  # JSON {"dir": cache folder, "keys": {step: key}, "force": bool}
+TAG_RAY = "shipyard/ray"  # JSON {step: ray.remote options}: present only when steps run as Ray tasks
 RUN_CONTEXT_ENV = "SHIPYARD_RUN_CONTEXT"
 WORKSPACE_ENV = "SHIPYARD_WORKSPACE"
 
@@ -42,6 +44,8 @@ _STEP_LOCK = threading.Lock()
 # Live progress for in-process runs: run id -> callback(step, status, outcome or None).
 ProgressHook = Callable[[str, str, "StepOutcome | None"], None]
 _PROGRESS: dict[str, ProgressHook] = {}
+# In-process runs: run id -> steps started so far, to launch the next step's kernel early.
+_STARTED: dict[str, int] = {}
 
 
 @contextmanager
@@ -53,6 +57,10 @@ def progress_hook(run_id: str, hook: ProgressHook | None) -> Iterator[None]:
         yield
     finally:
         _PROGRESS.pop(run_id, None)
+        _STARTED.pop(run_id, None)
+        from shipyard.bridge import warmkernel
+
+        warmkernel.release(run_id)
 
 
 @dataclass
@@ -92,8 +100,19 @@ def execute_step(context: Any, pipeline_dir: str | os.PathLike[str], step: str) 
         hook(step, "started", None)
     cache = json.loads(tags.get(TAG_CACHE, "{}"))
     outcome = _from_cache(cache, step, run_dir) if cache and not cache.get("force") else None
+    ray_requests = json.loads(tags.get(TAG_RAY, "{}"))
+    # Early kernel launch only where `run_pipeline` (progress_hook) shuts unused ones down at the end.
+    warm = TAG_RUN_ID in tags and not ray_requests
+    if warm:
+        _STARTED[run_id] = _STARTED.get(run_id, 0) + 1
     if outcome is None:
-        outcome = run_step_notebook(
+        more = warm and _STARTED[run_id] < len(spec["steps"])
+        run: Callable[..., StepOutcome] = partial(run_step_notebook, prestart_next=more)
+        if step in ray_requests:
+            from shipyard.bridge.raysteps import run_on_ray
+
+            run = partial(run_on_ray, ray_requests[step])
+        outcome = run(
             workspace_root=root,
             pipeline_dir=pipeline_path,
             step=step,
@@ -127,11 +146,13 @@ def run_step_notebook(
     params: Mapping[str, Any],
     kernel: str,
     timeout_s: int,
+    prestart_next: bool = False,
 ) -> StepOutcome:
-    """Execute the step notebook into ``RUN_DIR/STEP/output.ipynb``; failures are returned, not raised."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+    """Execute the step notebook into ``RUN_DIR/STEP/output.ipynb``; failures are returned, not raised.
 
+    A kernel launched for this run by the previous step is used when there is one; with ``prestart_next``
+    the next step's kernel is launched now, so its boot overlaps this step.
+    """
     spec = read_spec(pipeline_dir)
     source = spec["source"]
     notebook_path = Path(source["path"])
@@ -152,29 +173,32 @@ def run_step_notebook(
     started = _now()
     _write_result(folder, StepOutcome("running", 0.0, str(output), None, started, ""))
     error: str | None = None
+    from shipyard.bridge import warmkernel
+
+    environ = {WORKSPACE_ENV: str(workspace_root), RUN_CONTEXT_ENV: json.dumps(context)}
+    extra = _quiet_kernel_arguments(kernel)
     t0 = time.perf_counter()
-    with (
-        _STEP_LOCK,
-        _environ({WORKSPACE_ENV: str(workspace_root), RUN_CONTEXT_ENV: json.dumps(context)}),
-        _reap_kernels(),
-    ):
-        try:
-            papermill.execute_notebook(
-                str(step_notebook(pipeline_dir, step)),
-                str(output),
-                parameters={**params, RUN_DIR_PARAMETER: str(run_dir)},
-                kernel_name=kernel,
-                progress_bar=False,
-                log_output=False,
-                execution_timeout=timeout_s,
-                # nbclient starts the kernel in this folder; papermill's own cwd= would chdir this process.
-                resources={"metadata": {"path": str(cwd)}},
-                extra_arguments=_quiet_kernel_arguments(kernel),
-            )
-        except PapermillExecutionError as exc:
-            error = _describe_cell_error(step, output, exc.ename, exc.evalue)
-        except Exception as exc:  # noqa: BLE001 - kernel start, timeout, dead kernel: all end the step
-            error = _describe_engine_error(step, kernel, exc)
+    with _STEP_LOCK:
+        km = warmkernel.take(run_id, kernel, cwd, environ)
+        if prestart_next:
+            base = {k: v for k, v in os.environ.items() if k != RUN_CONTEXT_ENV}
+            warmkernel.launch(run_id, kernel, cwd, {**base, WORKSPACE_ENV: str(workspace_root)}, extra)
+        with _environ(environ), _reap_kernels(own=warmkernel.pid(km) if km is not None else None):
+            try:
+                error = _papermill(
+                    pipeline_dir,
+                    step,
+                    output,
+                    {**params, RUN_DIR_PARAMETER: str(run_dir)},
+                    kernel,
+                    timeout_s=timeout_s,
+                    cwd=cwd,
+                    extra=extra,
+                    km=km,
+                )
+            finally:
+                if km is not None:
+                    warmkernel.shutdown(km)
     outcome = StepOutcome(
         status="failed" if error else "succeeded",
         duration_s=round(time.perf_counter() - t0, 3),
@@ -185,6 +209,43 @@ def run_step_notebook(
     )
     _write_result(folder, outcome)
     return outcome
+
+
+def _papermill(
+    pipeline_dir: Path,
+    step: str,
+    output: Path,
+    parameters: dict[str, Any],
+    kernel: str,
+    *,
+    timeout_s: int,
+    cwd: Path,
+    extra: list[str],
+    km: Any,
+) -> str | None:
+    """Run the step notebook in a fresh kernel (``km``, launched early, or one papermill starts); the error."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(step_notebook(pipeline_dir, step)),
+            str(output),
+            parameters=parameters,
+            kernel_name=kernel,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout_s,
+            # nbclient starts the kernel in this folder; papermill's own cwd= would chdir this process.
+            resources={"metadata": {"path": str(cwd)}},
+            extra_arguments=extra,
+            **({"km": km} if km is not None else {}),
+        )
+    except PapermillExecutionError as exc:
+        return _describe_cell_error(step, output, exc.ename, exc.evalue)
+    except Exception as exc:  # noqa: BLE001 - kernel start, timeout, dead kernel: all end the step
+        return _describe_engine_error(step, kernel, exc)
+    return None
 
 
 def _from_cache(cache: Mapping[str, Any], step: str, run_dir: Path) -> StepOutcome | None:
@@ -236,12 +297,12 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 @contextmanager
-def _reap_kernels() -> Iterator[None]:
-    """Kill and reap any kernel this step started that is still alive when it ends (timeout, crash)."""
+def _reap_kernels(own: int | None = None) -> Iterator[None]:
+    """Kill and reap any kernel this step started (or ``own``, its early-launched one) still alive at the end."""
     import psutil
 
     me = psutil.Process()
-    before = {p.pid for p in me.children()}
+    before = {p.pid for p in me.children()} - {own}
     try:
         yield
     finally:

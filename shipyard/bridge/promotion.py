@@ -78,6 +78,7 @@ def plan_promotion(
         "source": {"path": source_ref, "sha256": source.sha256, "cells": cells or []},
         "kernel": kernel,
         "step_timeout_s": step_timeout_s,
+        "ray": defaults.ray,
         "parameters": graph.parameters,
         "steps": [
             {

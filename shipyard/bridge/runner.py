@@ -22,6 +22,7 @@ from shipyard.bridge.datapassing import METRICS_FILE
 from shipyard.bridge.execution import (
     TAG_CACHE,
     TAG_PARAMS,
+    TAG_RAY,
     TAG_RUN_DIR,
     TAG_RUN_ID,
     TAG_WORKSPACE,
@@ -52,16 +53,23 @@ def run_pipeline(
     force: bool = False,
     strict_resources: bool = False,
     progress: Progress | None = None,
+    ray: bool | None = None,
 ) -> RunResult:
-    """Materialize every step of the pipeline in ``pipeline_dir``; a failed step fails the run (not raised)."""
+    """Materialize every step of the pipeline in ``pipeline_dir``; a failed step fails the run (not raised).
+
+    With ``ray`` (default: the notebook's ``metadata.shipyard.ray``) each step runs as a Ray task holding its
+    ``limit:`` resources; a request the cluster cannot meet fails before any step runs.
+    """
     spec = read_spec(pipeline_dir)
     values = coerce_parameters(spec["name"], spec.get("parameters", {}), params or {})
     from shipyard.bridge.resources import check_resources, local_capacity
 
     resources = [(s["name"], s.get("resources") or {}) for s in spec["steps"]]
+    use_ray = bool(spec.get("ray", False)) if ray is None else ray
+    ray_requests = _ray_requests(ws, resources) if use_ray else {}
     warnings = (
         check_resources(resources, local_capacity(), strict=strict_resources)
-        if any(r for _, r in resources)
+        if any(r for _, r in resources) and not use_ray
         else []
     )
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
@@ -92,6 +100,7 @@ def run_pipeline(
                     TAG_WORKSPACE: str(ws.root),
                     TAG_PARAMS: json.dumps(values),
                     TAG_CACHE: json.dumps(cache),
+                    **({TAG_RAY: json.dumps(ray_requests)} if use_ray else {}),
                 },
             )
         _write_event_log(run_dir, result.all_events)
@@ -124,6 +133,16 @@ def run_pipeline(
     )
     _track(ws, spec, run)
     return run
+
+
+def _ray_requests(ws: Workspace, resources: list[tuple[str, dict[str, str]]]) -> dict[str, dict[str, Any]]:
+    """Per step, its ``ray.remote`` options, after checking the (started or connected) Ray can meet them."""
+    from shipyard.bridge.raysteps import check_ray_capacity, ray_request
+
+    requests = {step: ray_request(r) for step, r in resources}
+    available = ws.training.ensure_ray()
+    check_ray_capacity(requests.items(), available, ws.training.ray_address)
+    return requests
 
 
 def cache_keys(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, str]:

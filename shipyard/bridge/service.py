@@ -119,11 +119,13 @@ class PipelineService:
         force: bool = False,
         strict_resources: bool = False,
         progress: Callable[[StepResult], None] | None = None,
+        ray: bool | None = None,
     ) -> RunResult:
         """Materialize the pipeline's Dagster assets in-process; outputs under ``WS/.shipyard/runs/RUN_ID/``.
 
         Steps whose code, parameters and inputs match an earlier good run are reused unless ``force``;
-        ``progress`` is called as each step starts (status ``started``) and ends.
+        ``progress`` is called as each step starts (status ``started``) and ends. ``ray`` runs each step as
+        a Ray task with its ``limit:`` resources (None: the notebook's ``metadata.shipyard.ray``).
         """
         from shipyard.bridge.runner import run_pipeline
 
@@ -134,6 +136,7 @@ class PipelineService:
             force=force,
             strict_resources=strict_resources,
             progress=progress,
+            ray=ray,
         )
 
     def list_pipelines(self) -> list[str]:

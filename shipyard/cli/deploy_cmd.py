@@ -47,7 +47,7 @@ def deploy(
             as_json,
             lambda d: (
                 f"deployed {d.name}: {d.model_name} v{d.model_version} "
-                f"(parity max abs diff {d.parity_max_abs_diff:.2e})"
+                f"(parity max abs diff {d.parity_max_abs_diff:.2e}, runtime {d.runtime or 'unknown'})"
             ),
         )
 

@@ -17,14 +17,16 @@ app = typer.Typer(help="Feature store (Feast): apply, materialize, read.", no_ar
 def apply(
     definition: Annotated[
         Path | None,
-        typer.Argument(help="Optional Python file of new definitions to add (like %%feature define)."),
+        typer.Argument(
+            help="Optional Python file or YAML spec (.yaml/.yml, docs/features.md) of definitions to add."
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Name the definition is kept under.")] = None,
     plan: Annotated[bool, typer.Option("--plan", help="Only show Feast's plan; change nothing.")] = False,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Apply the workspace's Feast repository, or add DEFINITION (a Python file) to it and apply."""
+    """Apply the workspace's Feast repository, or add DEFINITION (Python file or YAML spec) to it and apply."""
     from shipyard.errors import InvalidInput
     from shipyard.workspace import Workspace
 
@@ -33,7 +35,11 @@ def apply(
         if definition is not None:
             if not definition.is_file():
                 raise InvalidInput(f"DEFINITION {definition}: no such file")
-            defined = ws.features.define(definition.read_text(), name, apply=not plan)
+            text = definition.read_text()
+            if definition.suffix.lower() in {".yaml", ".yml"}:
+                defined = ws.features.define_yaml(text, name, apply=not plan)
+            else:
+                defined = ws.features.define(text, name, apply=not plan)
             emit(defined, as_json, lambda r: f"{'applied' if r.applied else 'plan for'} {r.name}:\n{r.plan}")
             return
         if plan:
@@ -55,11 +61,28 @@ def materialize(
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Load feature values into the online store."""
+    """Load feature values into the online store, with a progress bar on stderr."""
+    import sys
+
     from shipyard.workspace import Workspace
 
     with handled(as_json):
-        result = Workspace.open(workspace).features.materialize(start, end)
+        features = Workspace.open(workspace).features
+        bar: Any = None
+
+        def progress(view: str, done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:  # stderr only: with --json, stdout carries exactly one document
+                bar = typer.progressbar(length=total, label="materializing", file=sys.stderr, show_pos=True)
+                bar.__enter__()
+            bar.label = f"materialized {view}"
+            bar.update(1)
+
+        try:
+            result = features.materialize(start, end, progress=progress)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
         emit(result, as_json, lambda r: f"materialized {', '.join(r.feature_views)} in {r.duration_s:.1f}s")
 
 

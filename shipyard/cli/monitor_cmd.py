@@ -40,14 +40,24 @@ def drift(
         str,
         typer.Option(help="calibrated (thresholds calibrated from the reference) or classic (issue-2 rule)."),
     ] = "calibrated",
+    min_effect: Annotated[
+        bool,
+        typer.Option(
+            "--min-effect/--no-min-effect",
+            help="calibrated rule: also require a material effect (KS >= --min-ks or Cohen's w >= --min-w).",
+        ),
+    ] = True,
+    min_ks: Annotated[float, typer.Option(help="KS (CDF gap) floor of a numeric breach.")] = 0.03,
+    min_w: Annotated[float, typer.Option(help="Cohen's w floor of a chi-square breach.")] = 0.05,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Per-feature drift (KS, chi-square, PSI) against calibrated thresholds, with the overall decision."""
-    from shipyard.monitor.service import compute_drift
+    from shipyard.monitor.service import compute_drift, drift_policy
 
     with handled(as_json):
-        report = compute_drift(reference, current, feature or None, rule).to_dict()
+        policy = drift_policy(min_effect=min_effect, min_ks=min_ks, min_w=min_w)
+        report = compute_drift(reference, current, feature or None, rule, policy).to_dict()
         emit(report, as_json, render_drift)
 
 

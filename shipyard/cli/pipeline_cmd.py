@@ -89,19 +89,28 @@ def run(
         bool,
         typer.Option("--strict-resources", help="Fail if this machine lacks a step's limit: resources."),
     ] = False,
+    ray: Annotated[
+        bool | None,
+        typer.Option(
+            "--ray/--no-ray",
+            help="Run each step as a Ray task holding its limit: resources (default: notebook metadata "
+            "shipyard.ray; Ray is local unless [ray] address is set).",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a pipeline in-process with live per-step progress on stderr; exit 1 if a step failed."""
     from shipyard.workspace import Workspace
 
-    with handled(as_json):
-        result = Workspace.open(workspace).pipelines.run(
+    with handled(as_json), Workspace.open(workspace) as ws:
+        result = ws.pipelines.run(
             name,
             parse_pairs(param or [], "--param"),
             force=force,
             strict_resources=strict_resources,
             progress=_print_progress,
+            ray=ray,
         )
         for warning in result.warnings:
             log(f"warning: {warning}")

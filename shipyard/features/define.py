@@ -165,13 +165,32 @@ def plan_text(store: Any, contents: RepoContents) -> str:
     return "\n".join(lines) or "no changes"
 
 
-def define_cell(features: Any, code: str, name: str | None = None, apply: bool = True) -> DefineResult:
+def define_spec(features: Any, text: str, name: str | None = None, apply: bool = True) -> DefineResult:
+    """Define from a YAML spec (docs/features.md): validate it, render Feast Python, then as ``define_cell``."""
+    from shipyard.features.repo import objects_by_file
+    from shipyard.features.spec import first_name, parse_spec, render_spec
+
+    data = parse_spec(text)
+    name = name or first_name(data)
+    features.store  # noqa: B018 - a malformed feature_store.yaml fails here, before the repo is read
+    known = {
+        e.name: (e.join_key, e.value_type.name.lower())
+        for contents in objects_by_file(features.repo_dir).values()
+        for e in contents.entities
+        if e.name != "__dummy"
+    }
+    return define_cell(features, render_spec(data, known), name, apply, where="YAML spec")
+
+
+def define_cell(
+    features: Any, code: str, name: str | None = None, apply: bool = True, where: str = "cell"
+) -> DefineResult:
     """Validate the cell, show Feast's plan, keep it as ``cells/<name>.py`` and apply (unless ``apply=False``)."""
     from shipyard.features.repo import load_repo_contents, objects_by_file
 
     repo_dir: Path = features.repo_dir
     store = features.store  # a malformed feature_store.yaml fails here, before anything is written
-    cell = cell_contents(code, repo_dir)
+    cell = cell_contents(code, repo_dir, where)
     stem = cell_name(cell, name)
     target = repo_dir / CELLS_DIR / f"{stem}.py"
     check_ownership(cell, objects_by_file(repo_dir, skip=target), repo_dir)

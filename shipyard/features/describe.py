@@ -111,10 +111,34 @@ def view_detail(
     )
 
 
-def register_in_catalog(views: list[FeatureView], catalog: CatalogService, repo_dir: Path) -> None:
-    """Upsert a ``feature_view`` and ``feature`` asset per registered view/feature; drop stale ones."""
+def register_in_catalog(
+    views: list[FeatureView],
+    catalog: CatalogService,
+    repo_dir: Path,
+    entities: list[Any] | None = None,
+    services: list[Any] | None = None,
+) -> None:
+    """Upsert a ``feature_view`` and ``feature`` asset per registered view/feature; drop stale ones.
+
+    The catalog has no kind for entities or feature services (issue 7's list), so they are recorded in the
+    attributes of the views and features they concern: ``entity_details`` and ``feature_services``.
+    """
     keep: set[tuple[str, str]] = set()
+    by_entity = {e.name: _entity_record(e) for e in entities or [] if e.name != "__dummy"}
+    in_services: dict[str, list[dict[str, Any]]] = {}
+    for service in services or []:
+        for projection in service.feature_view_projections:
+            in_services.setdefault(projection.name, []).append(
+                {
+                    "name": service.name,
+                    "owner": service.owner or "",
+                    "description": service.description or "",
+                    "tags": dict(service.tags or {}),
+                    "features": [f.name for f in projection.features],
+                }
+            )
     for view in views:
+        view_services = sorted(in_services.get(view.name, []), key=lambda s: s["name"])
         path = source_path(view, repo_dir)
         source = str(path) if path is not None else _source_name(view)
         tags = _tag_list(view.tags or {})
@@ -128,6 +152,8 @@ def register_in_catalog(views: list[FeatureView], catalog: CatalogService, repo_
             source=source,
             attributes={
                 "entities": list(view.entities),
+                "entity_details": [by_entity[e] for e in view.entities if e in by_entity],
+                "feature_services": view_services,
                 "features": [f.name for f in view.features],
                 "ttl_s": view.ttl.total_seconds() if view.ttl else None,
                 "lineage": [{"kind": "source", "name": source, "relation": "reads"}],
@@ -147,6 +173,7 @@ def register_in_catalog(views: list[FeatureView], catalog: CatalogService, repo_
                 attributes={
                     "dtype": str(f.dtype),
                     "feature_view": view.name,
+                    "feature_services": [s["name"] for s in view_services if f.name in s["features"]],
                     "lineage": [{"kind": VIEW_KIND, "name": view.name, "relation": "part_of"}],
                 },
             )
@@ -154,6 +181,17 @@ def register_in_catalog(views: list[FeatureView], catalog: CatalogService, repo_
     for asset in catalog.list(kinds=[VIEW_KIND, FEATURE_KIND]):
         if (asset.kind, asset.name) not in keep:
             catalog.remove(asset.kind, asset.name)
+
+
+def _entity_record(entity: Any) -> dict[str, Any]:
+    return {
+        "name": entity.name,
+        "join_key": entity.join_key,
+        "value_type": entity.value_type.name.lower(),
+        "description": entity.description or "",
+        "owner": entity.owner or "",
+        "tags": dict(entity.tags or {}),
+    }
 
 
 def search(catalog: CatalogService, text: str, limit: int = 20) -> list[FeatureMatch]:

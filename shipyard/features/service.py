@@ -11,7 +11,7 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,7 +119,13 @@ class FeatureService:
                 # Re-applying unchanged objects is idempotent and recreates missing online tables.
                 store.apply(objects, objects_to_delete=to_delete, partial=False)
             self._refs_cache.clear()
-            register_in_catalog(list(self._views().values()), self._ws.catalog, self.repo_dir)
+            register_in_catalog(
+                list(self._views().values()),
+                self._ws.catalog,
+                self.repo_dir,
+                entities=store.list_entities(allow_cache=True),
+                services=store.list_feature_services(),
+            )
         return ApplyResult(
             entities=sorted(e.name for e in contents.entities if e.name != "__dummy"),
             feature_views=sorted(
@@ -154,6 +160,13 @@ class FeatureService:
         with self._lock:
             return define_cell(self, code, name, apply)
 
+    def define_yaml(self, text: str, name: str | None = None, apply: bool = True) -> DefineResult:
+        """Define features from a YAML spec (schema: docs/features.md); same plan/ownership/apply path."""
+        from shipyard.features.define import define_spec
+
+        with self._lock:
+            return define_spec(self, text, name, apply)
+
     def describe(self, name: str, with_stats: bool = True) -> FeatureViewDetail:
         """A feature view (or the view of a ``view:feature`` ref) with schema, freshness, stats, lineage."""
         from shipyard.features.describe import view_detail
@@ -175,8 +188,16 @@ class FeatureService:
         return search(self._ws.catalog, text, limit)
 
     # -- offline ------------------------------------------------------------------------------------------
-    def materialize(self, start: datetime | None = None, end: datetime | None = None) -> MaterializeResult:
-        """Load feature values into the online store; by default each view continues where it last stopped."""
+    def materialize(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> MaterializeResult:
+        """Load feature values into the online store; by default each view continues where it last stopped.
+
+        ``progress(view, done, total)`` is called after each view is loaded (views load one at a time).
+        """
         end_at = as_utc(end, "end") if end is not None else datetime.now(UTC)
         start_at = as_utc(start, "start") if start is not None else None
         if start_at is not None and start_at > end_at:
@@ -188,21 +209,21 @@ class FeatureService:
             )
         from shipyard.features.quality import gate
 
-        by_start: dict[datetime, list[str]] = {}
         start_of: dict[str, datetime] = {}
         for view in views:
-            view_start = min(start_at or _last_end(view) or _BEGINNING, end_at)
-            by_start.setdefault(view_start, []).append(view.name)
-            start_of[view.name] = view_start
+            start_of[view.name] = min(start_at or _last_end(view) or _BEGINNING, end_at)
         began = time.perf_counter()
         # Every view's checks pass before the first row is written, so a failure leaves the store as it was.
         gate(views, self.repo_dir, start_of, end_at)
+        names = sorted(start_of)
         with self._lock, _stdout_to_stderr():
-            for view_start, names in sorted(by_start.items()):
-                self.store.materialize(start_date=view_start, end_date=end_at, feature_views=sorted(names))
+            for done, name in enumerate(names, start=1):
+                self.store.materialize(start_date=start_of[name], end_date=end_at, feature_views=[name])
+                if progress is not None:
+                    progress(name, done, len(names))
         return MaterializeResult(
-            feature_views=sorted(v.name for v in views),
-            start=min(by_start),
+            feature_views=names,
+            start=min(start_of.values()),
             end=end_at,
             duration_s=round(time.perf_counter() - began, 3),
         )
@@ -246,6 +267,36 @@ class FeatureService:
     # -- online -------------------------------------------------------------------------------------------
     def online_features(self, entity_rows: list[dict[str, Any]], feature_refs: list[str]) -> pd.DataFrame:
         """Latest online values, one row per entity row in order; entity keys then features (float, NaN if unknown)."""
+        rows, join_keys, names, response = self._online(entity_rows, feature_refs)
+        if not rows:
+            return pd.DataFrame(columns=join_keys + names)
+        data: dict[str, Any] = {key: [row[key] for row in rows] for key in join_keys}
+        for name in names:
+            data[name] = np.array([np.nan if v is None else v for v in response[name]], dtype=np.float64)
+        return pd.DataFrame(data, copy=False)
+
+    def online_records(
+        self, entity_rows: list[dict[str, Any]], feature_refs: list[str]
+    ) -> list[dict[str, Any]]:
+        """The same values as ``online_features`` as JSON-ready dicts (float or None), built without pandas.
+
+        The REST hot path: a 50-column DataFrame costs more to build and take apart than the Feast read.
+        """
+        rows, join_keys, names, response = self._online(entity_rows, feature_refs)
+        columns = [[None if v is None or v != v else float(v) for v in response[name]] for name in names]
+        return (
+            [
+                {**{key: row[key] for key in join_keys}, **dict(zip(names, values, strict=True))}
+                for row, values in zip(rows, zip(*columns, strict=True), strict=True)
+            ]
+            if names
+            else [{key: row[key] for key in join_keys} for row in rows]
+        )
+
+    def _online(
+        self, entity_rows: list[dict[str, Any]], feature_refs: list[str]
+    ) -> tuple[list[dict[str, Any]], list[str], list[str], dict[str, list[Any]]]:
+        """Validated rows, join keys, feature names and Feast's ``to_dict`` answer (empty if no rows)."""
         from feast.errors import FeatureViewNotFoundException
 
         if isinstance(entity_rows, list):
@@ -255,7 +306,7 @@ class FeatureService:
         join_keys = list(key_kinds)
         names = [ref.split(":", 1)[1] for ref in refs]
         if not rows:
-            return pd.DataFrame(columns=join_keys + names)
+            return rows, join_keys, names, {}
         try:
             with self._lock:
                 if self._sqlite_online:
@@ -264,10 +315,7 @@ class FeatureService:
         except FeatureViewNotFoundException as exc:  # deleted by an apply in another process
             self._refs_cache.clear()
             raise NotFound(f"{exc}; re-check the feature refs") from exc
-        data: dict[str, Any] = {key: [row[key] for row in rows] for key in join_keys}
-        for name in names:
-            data[name] = np.array([np.nan if v is None else v for v in response[name]], dtype=np.float64)
-        return pd.DataFrame(data, copy=False)
+        return rows, join_keys, names, response
 
     def write_online(self, feature_view: str, df: pd.DataFrame) -> int:
         """Write rows (entity keys, event_timestamp, every feature of the view) straight to the online store."""

@@ -37,10 +37,14 @@ class DeploymentInfo:
     updated_at: datetime | None = None
     triton_url: str | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    runtime: str = ""
 
 
 def to_info(
-    row: Deployment | DeploymentInfo, triton_url: str | None, stages: dict[str, float] | None = None
+    row: Deployment | DeploymentInfo,
+    triton_url: str | None,
+    stages: dict[str, float] | None = None,
+    runtime: str = "",
 ) -> DeploymentInfo:
     """A stored deployment row as a ``DeploymentInfo`` served at ``triton_url``."""
     refs = list(row.feature_refs or [])
@@ -62,6 +66,7 @@ def to_info(
         updated_at=_utc(row.updated_at),
         triton_url=triton_url,
         stage_seconds=dict(stages or {}),
+        runtime=runtime or getattr(row, "runtime", ""),
     )
 
 

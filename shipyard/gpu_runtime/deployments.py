@@ -5,8 +5,6 @@ from __future__ import annotations
 import builtins
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +16,11 @@ from shipyard.gpu_runtime.deployment_info import (
     to_info,
     validate_deployment_name,
 )
+from shipyard.gpu_runtime.deployment_stages import Progress, Stages
+from shipyard.gpu_runtime.deployment_stages import stage as _stage
 from shipyard.gpu_runtime.onnx_export import INPUT_NAME, OnnxModel, export_classifier
 from shipyard.gpu_runtime.predictions import PredictionResult, predict_rows
+from shipyard.gpu_runtime.serving_backend import runtime_of_model
 from shipyard.gpu_runtime.triton_repository import ServingOptions, remove_model, write_model
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from shipyard.registry.models import ModelVersionInfo
     from shipyard.workspace import Workspace
 
-Progress = Callable[[str, str, "float | None"], None]
 _SMOKE_ROWS = 8
 _ROW_TTL_S = 1.0
 
@@ -95,18 +95,17 @@ class DeploymentService:
             return client
 
     def _serving_options(self) -> ServingOptions:
-        from shipyard.gpu_runtime.devices import gpu_count
+        from shipyard.gpu_runtime.serving_backend import choose_serving_options
 
+        return choose_serving_options(self.cfg, self._triton_has_onnxruntime)
+
+    def _triton_has_onnxruntime(self) -> bool:
         if self.cfg.triton_url:
             # An external Triton is a full NVIDIA build: it has the ONNX Runtime (and TensorRT) backends.
-            has_ort = True
-        else:
-            from shipyard.gpu_runtime.triton_dist import locate_triton
+            return True
+        from shipyard.gpu_runtime.triton_dist import locate_triton
 
-            has_ort = locate_triton(self.ws.state_dir / "triton").has_backend("onnxruntime")
-        if has_ort:
-            return ServingOptions(backend="onnxruntime", gpus=gpu_count())
-        return ServingOptions(backend="python")
+        return locate_triton(self.ws.state_dir / "triton").has_backend("onnxruntime")
 
     def _ensure_loaded(self, triton_model: str) -> TritonClient:
         client = self._triton()
@@ -126,7 +125,7 @@ class DeploymentService:
                     self._ensure_loaded(dep.triton_model)
                 else:
                     info = self.ws.registry.resolve(dep.model_name, dep.model_version)
-                    self._publish(client, dep.triton_model, self._export(info)[1])
+                    self._publish(client, dep.triton_model, self._export(info)[1], self._serving_options())
             except (OperationFailed, NotFound, InvalidInput) as exc:
                 failures.append(f"{dep.name}: {exc.message}")
         if failures:
@@ -144,11 +143,12 @@ class DeploymentService:
         from shipyard.gpu_runtime.parity import check_parity
 
         name = validate_deployment_name(name or model)
-        stages = _Stages(progress)
+        stages = Stages(progress)
         with self._deploy_lock:
             with _stage(stages, "resolve"):
                 info = self.ws.registry.resolve(model, ref)
                 feature_refs = aligned_feature_refs(info)
+                options = self._serving_options()
             with _stage(stages, "load_and_export"):
                 sk_model, exported = self._export(info)
             with _stage(stages, "parity"):
@@ -161,13 +161,16 @@ class DeploymentService:
                     rows=self.cfg.parity_rows,
                     tolerance=self.cfg.parity_tolerance,
                 )
+            if options.gpus > 0 and options.tensorrt:
+                with _stage(stages, "tensorrt_parity"):
+                    self._tensorrt_parity(sk_model, exported, reference, info.feature_columns)
             triton_model = f"{name}-v{info.version}"
             previous = self._row_or_none(name)
             try:
                 with _stage(stages, "triton_start"):
                     client = self._triton()
                 with _stage(stages, "repository_and_load"):
-                    self._publish(client, triton_model, exported)
+                    self._publish(client, triton_model, exported, options)
                 with _stage(stages, "smoke_inference"):
                     self._smoke(client, triton_model, exported, reference[info.feature_columns])
             except BaseException:
@@ -204,8 +207,9 @@ class DeploymentService:
     def _history_path(self, name: str) -> Path:
         return self.ws.state_dir / "deployments" / name / "history.json"
 
-    def _publish(self, client: TritonClient, triton_model: str, exported: OnnxModel) -> None:
-        options = self._serving_options()
+    def _publish(
+        self, client: TritonClient, triton_model: str, exported: OnnxModel, options: ServingOptions
+    ) -> None:
         write_model(self.repository, triton_model, exported, options)
         try:
             client.load_model(triton_model)
@@ -217,6 +221,25 @@ class DeploymentService:
             write_model(self.repository, triton_model, exported, ServingOptions(backend="python"))
             client.load_model(triton_model)
         self._loaded.add(triton_model)
+
+    def _tensorrt_parity(
+        self, sk_model: Any, exported: OnnxModel, reference: Any, columns: list[str]
+    ) -> None:
+        from shipyard.gpu_runtime.tensorrt import check_tensorrt_parity, detect_tensorrt
+
+        cap = detect_tensorrt(self._triton_has_onnxruntime())
+        if cap.ort_tensorrt_provider:
+            check_tensorrt_parity(
+                sk_model,
+                exported,
+                reference,
+                columns,
+                precision=self.cfg.tensorrt_precision,
+                cap=cap,
+                rows=self.cfg.parity_rows,
+                tolerance=self.cfg.parity_tolerance,
+            )
+        # Without TensorRT in-process, the smoke inference compares Triton's TensorRT output instead.
 
     def _export(self, info: ModelVersionInfo) -> tuple[Any, OnnxModel]:
         sk_model = self.ws.registry.load_model(info)
@@ -308,7 +331,9 @@ class DeploymentService:
             row = s.scalars(
                 select(Deployment).where(Deployment.name == name, Deployment.project == self.ws.project)
             ).one_or_none()
-            return to_info(row, self.triton_url) if row is not None else None
+            if row is None:
+                return None
+            return to_info(row, self.triton_url, runtime=runtime_of_model(self.repository, row.triton_model))
 
     def get(self, name: str) -> DeploymentInfo:
         """The deployment called ``name``; ``NotFound`` lists the ones that exist."""
@@ -330,7 +355,10 @@ class DeploymentService:
             rows = s.scalars(
                 select(Deployment).where(Deployment.project == self.ws.project).order_by(Deployment.name)
             ).all()
-            return [to_info(r, self.triton_url) for r in rows]
+            return [
+                to_info(r, self.triton_url, runtime=runtime_of_model(self.repository, r.triton_model))
+                for r in rows
+            ]
 
     def delete(self, name: str) -> None:
         """Stop serving ``name`` and forget it (its registered model stays in the registry)."""
@@ -380,27 +408,3 @@ class DeploymentService:
                 self._server.stop()
                 self._server = None
             self._loaded = set()
-
-
-class _Stages(dict[str, float]):
-    """Stage timings, reporting each stage to an optional progress callback."""
-
-    def __init__(self, progress: Progress | None) -> None:
-        super().__init__()
-        self.progress = progress
-
-
-@contextmanager
-def _stage(stages: dict[str, float], name: str) -> Iterator[None]:
-    progress = getattr(stages, "progress", None)
-    if progress is not None:
-        progress(name, "start", None)
-    t0 = time.perf_counter()
-    state = "failed"
-    try:
-        yield
-        state = "done"
-    finally:
-        stages[name] = round(time.perf_counter() - t0, 4)
-        if progress is not None:
-            progress(name, state, stages[name])

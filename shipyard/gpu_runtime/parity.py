@@ -50,8 +50,9 @@ def check_parity(
     *,
     rows: int,
     tolerance: float,
+    session: Any = None,
 ) -> ParityReport:
-    """Compare sklearn and ONNX Runtime probabilities on ``rows`` reference rows; raise if they differ."""
+    """Compare sklearn and ONNX Runtime (``session``, CPU by default) probabilities; raise if they differ."""
     import numpy as np
 
     missing = [c for c in feature_columns if c not in reference.columns]
@@ -66,7 +67,8 @@ def check_parity(
         expected = np.asarray(model.predict_proba(sample), dtype=np.float64)
     except Exception as exc:  # noqa: BLE001 - any estimator failure means the reference cannot be scored
         raise OperationFailed(f"sklearn could not score the reference sample: {exc}") from exc
-    actual = onnx_probabilities(onnx_session(exported.onnx), exported, sample.to_numpy(dtype=np.float64))
+    runner = session if session is not None else onnx_session(exported.onnx)
+    actual = onnx_probabilities(runner, exported, sample.to_numpy(dtype=np.float64))
     if expected.shape != actual.shape:
         raise OperationFailed(
             f"parity check failed: sklearn gave probabilities of shape {expected.shape}, ONNX {actual.shape}; "

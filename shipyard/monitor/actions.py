@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import ShipyardError
 from shipyard.events.outbox import publish
-from shipyard.events.webhooks import deliver_pending
+from shipyard.events.sinks import dispatch_pending, make_sink
+from shipyard.events.webhooks import Delivery
 from shipyard.monitor.alerts import CheckResult, MonitorRules, MonitorState, alert_payload
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def act_on_alerts(ws: Workspace, result: CheckResult, rules: MonitorRules, state: MonitorState) -> None:
-    """Publish each alert, deliver pending monitor events, start the retraining pipeline if configured."""
+    """Publish each alert, start the retraining pipeline if configured, deliver pending monitor events."""
     for alert in result.alerts:
         alert.event_id = publish(
             ws.store, ws.project, "monitor.alert", alert_payload(result.deployment, alert)
@@ -24,9 +25,31 @@ def act_on_alerts(ws: Workspace, result: CheckResult, rules: MonitorRules, state
     if rules.retrain_pipeline and triggers:
         result.retrain = _retrain(ws, result.deployment, rules, [a.subject for a in triggers])
         state.retrains = [*state.retrains, result.retrain][-50:]
-    if rules.webhooks:
-        report = deliver_pending(ws.store, rules.webhooks, ws.project, kind_prefix="monitor.")
+    _deliver(ws, result, rules)
+
+
+def _deliver(ws: Workspace, result: CheckResult, rules: MonitorRules) -> None:
+    """Send this deployment's pending monitor events to the configured sink and webhooks."""
+    try:
+        sink = make_sink(rules.event_sink)
+    except ShipyardError as exc:
+        # Alerts are already in the outbox and the pass must still save its state; the events stay
+        # pending and go out on a later pass once the sink is reachable.
+        result.deliveries = [asdict(Delivery(0, rules.event_sink.kind, False, 0, error=exc.message))]
+        return
+    try:
+        report = dispatch_pending(
+            ws.store,
+            sink,
+            rules.webhooks,
+            ws.project,
+            accept=lambda e: (
+                e.kind.startswith("monitor.") and e.payload.get("deployment") == result.deployment
+            ),
+        )
         result.deliveries = [asdict(d) for d in report.deliveries]
+    finally:
+        sink.close()
 
 
 def _retrain(ws: Workspace, deployment: str, rules: MonitorRules, reasons: list[str]) -> dict[str, Any]:

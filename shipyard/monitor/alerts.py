@@ -22,7 +22,9 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from shipyard.errors import InvalidInput, ShipyardError
+from shipyard.events.sinks import EventSinkSettings
 from shipyard.events.webhooks import WebhookTarget
+from shipyard.monitor.calibration import CalibrationPolicy
 from shipyard.monitor.performance import latency_stats
 
 if TYPE_CHECKING:
@@ -35,6 +37,9 @@ class MonitorRules(BaseModel):
     """What a monitoring pass checks for one deployment, and what an alert does."""
 
     window_rows: int = Field(default=1000, ge=30)
+    drift: CalibrationPolicy = Field(
+        default_factory=CalibrationPolicy, description="calibrated drift rule (alpha, minimum effect size)"
+    )
     breach_k: int = Field(default=3, ge=1)
     breach_n: int = Field(default=5, ge=1)
     latency_p95_ms: float | None = Field(default=None, gt=0)
@@ -42,6 +47,9 @@ class MonitorRules(BaseModel):
     baseline: float | None = Field(default=None, description="validation value at promotion")
     performance_drop: float = Field(default=0.05, ge=0)
     webhooks: list[WebhookTarget] = Field(default_factory=list)
+    event_sink: EventSinkSettings = Field(
+        default_factory=EventSinkSettings, description="outbox (default) or a Kafka topic for monitor events"
+    )
     retrain_pipeline: str = ""
     retrain_params: dict[str, Any] = Field(default_factory=dict)
     retrain_on: list[str] = Field(default_factory=lambda: ["drift", "performance"])
@@ -126,7 +134,7 @@ def run_checks(
     result.pending_rows = len(logged) - full * rules.window_rows
     for i in range(full):
         rows = logged.iloc[i * rules.window_rows : (i + 1) * rules.window_rows]
-        report = service.window_drift(deployment, rows)
+        report = service.window_drift(deployment, rows, policy=rules.drift)
         latency = latency_stats(rows)
         window = {
             "start": rows["ts"].iloc[0].isoformat(),

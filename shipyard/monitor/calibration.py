@@ -15,6 +15,17 @@ sample size ``n_eff`` in ``P(D > d) ~ 2 exp(-2 n_eff d^2)`` fitted at the simula
 
 Multiple testing: with ``T`` statistics over all features, each is compared with its ``1 - alpha / T``
 threshold (Bonferroni), so a window drawn from the reference alarms with probability <= ``alpha``.
+Minimum effect size (``CalibrationPolicy.min_effect``, on by default): with very large windows a
+calibrated threshold shrinks like 1/sqrt(m), so a 1M-row window would alarm on a 0.02 sd shift that is
+real but immaterial. A check therefore breaches only when its statistic is above the calibrated threshold
+*and* its effect size reaches a floor: the KS statistic itself (a CDF gap, a share of rows) against
+``min_ks`` (default 0.03, about a 0.075 sd location shift), and Cohen's w = sqrt(chi2 / m) against
+``min_w`` (default 0.05, Cohen's "small" is 0.1; about a 0.06 sd shift over 10 equal-frequency bins, a
+missing rate 2% -> 2.7%, or 0.25% of rows in a new category). At the default 1,000-row window the
+calibrated thresholds are far above the floors (w > 0.15, KS > 0.06), so detection there is unchanged;
+each feature reports both effects and the floors, and a significant-but-small change is listed in
+``suppressed`` instead of ``reasons``.
+
 Calibrations are cached per (cell counts, window-size bucket); window sizes are bucketed on a
 2^(1/8) grid and the fitted parameters rescaled to the exact size, so a stream of windows costs one
 calibration per bucket.
@@ -49,6 +60,11 @@ class CalibrationPolicy(BaseModel):
     min_rows: int = Field(default=30, ge=1, description="fewer non-missing rows: not computable")
     seed: int = 20240601
     eps: float = Field(default=1e-4, gt=0)
+    min_effect: bool = Field(
+        default=True, description="require a material effect (min_ks / min_w) besides significance"
+    )
+    min_ks: float = Field(default=0.03, ge=0, le=1, description="KS (CDF gap) floor for a numeric breach")
+    min_w: float = Field(default=0.05, ge=0, description="Cohen's w = sqrt(chi2 / m) floor for chi2")
 
 
 def calibrated_drift(
@@ -132,7 +148,15 @@ def _feature(
     chi2 = float(_pearson(cur, m * probs))
     shape, scale, kappa = _calibration(fp, m, policy)
     chi2_thr = _gamma_isf(alpha_each, shape, scale)
-    checks = {"chi2": {"statistic": chi2, "threshold": chi2_thr, "p_value": _gamma_sf(chi2, shape, scale)}}
+    checks = {
+        "chi2": {
+            "statistic": chi2,
+            "threshold": chi2_thr,
+            "p_value": _gamma_sf(chi2, shape, scale),
+            "effect": math.sqrt(float(_pearson(cur, m * probs, floor=0.0)) / m),
+            "min_effect": policy.min_w if policy.min_effect else 0.0,
+        }
+    }
     ks_ok = fp.kind == "numeric" and n_ref_values > 0 and n_cur_values >= policy.min_rows and len(ref) > 2
     if ks_ok:
         ks = _ks_binned(cur[None, :-1], ref[None, :-1])[0]
@@ -142,11 +166,20 @@ def _feature(
             "statistic": float(ks),
             "threshold": ks_thr,
             "p_value": min(1.0, 2 * math.exp(-2 * n_eff * ks**2)),
+            "effect": float(ks),
+            "min_effect": policy.min_ks if policy.min_effect else 0.0,
         }
+    significant = {name: c for name, c in checks.items() if c["statistic"] > c["threshold"]}
     reasons = [
         f"{name} {c['statistic']:.4g} > calibrated {c['threshold']:.4g}"
-        for name, c in checks.items()
-        if c["statistic"] > c["threshold"]
+        for name, c in significant.items()
+        if c["effect"] >= c["min_effect"]
+    ]
+    suppressed = [
+        f"{name} {c['statistic']:.4g} > calibrated {c['threshold']:.4g} but effect "
+        f"{c['effect']:.4g} < min_effect {c['min_effect']:.4g}"
+        for name, c in significant.items()
+        if c["effect"] < c["min_effect"]
     ]
     primary = checks["ks" if ks_ok else "chi2"]
     return FeatureDrift(
@@ -156,6 +189,9 @@ def _feature(
         threshold=primary["threshold"],
         drifted=bool(reasons),
         reasons=reasons,
+        suppressed=suppressed,
+        effect_size=primary["effect"],
+        min_effect=primary["min_effect"],
         checks=checks,
     )
 
@@ -215,10 +251,11 @@ def _simulate(fp: FeatureProfile, m: int, policy: CalibrationPolicy) -> tuple[fl
     return shape, scale, kappa
 
 
-def _pearson(observed: np.ndarray, expected: np.ndarray) -> Any:
+def _pearson(observed: np.ndarray, expected: np.ndarray, floor: float = 5.0) -> Any:
     # A floor of 5 expected counts (the textbook chi-square rule) bounds what one count in a cell that is
     # (nearly) empty in the reference adds, so the null stays gamma-shaped and thresholds stay sharp.
-    return ((observed - expected) ** 2 / np.maximum(expected, 5.0)).sum(axis=-1)
+    # The effect size uses floor=0 (expected counts are smoothed, never zero): w must not depend on m.
+    return ((observed - expected) ** 2 / np.maximum(expected, floor)).sum(axis=-1)
 
 
 def _smoothed_rows(counts: np.ndarray) -> np.ndarray:

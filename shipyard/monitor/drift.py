@@ -89,6 +89,13 @@ class FeatureDrift(BaseModel):
     unseen_categories: list[str] | None = None
     unseen_rate: float | None = None
     status: Literal["ok", "not_computable"] = "ok"
+    effect_size: float | None = Field(
+        default=None, description="calibrated rule: the primary check's effect (KS gap or Cohen's w)"
+    )
+    min_effect: float | None = Field(default=None, description="calibrated rule: the floor it must reach")
+    suppressed: list[str] | None = Field(
+        default=None, description="calibrated rule: significant changes below the minimum effect size"
+    )
     checks: dict[str, dict[str, float]] | None = Field(
         default=None, description="calibrated rule: each statistic with its calibrated threshold and p-value"
     )

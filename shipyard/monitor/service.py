@@ -22,6 +22,7 @@ from shipyard.monitor.alerts import (
 )
 from shipyard.monitor.calibration import CalibrationPolicy, calibrated_drift
 from shipyard.monitor.drift import DriftReport
+from shipyard.monitor.metrics import MonitorMetrics
 from shipyard.monitor.performance import (
     LabelIngest,
     MetricWindow,
@@ -55,6 +56,15 @@ class MonitorService:
         self._writer: PredictionLogWriter | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._metrics: MonitorMetrics | None = None
+
+    @property
+    def metrics(self) -> MonitorMetrics:
+        """This workspace's Prometheus series (created on first use)."""
+        with self._lock:
+            if self._metrics is None:
+                self._metrics = MonitorMetrics()
+            return self._metrics
 
     @property
     def log_dir(self) -> Path:
@@ -68,6 +78,8 @@ class MonitorService:
     def log_predictions(self, deployment: str, model_version: str, records: list[PredictionRecord]) -> None:
         """Queue ``records`` for the durable log; validates them, never waits on disk or database."""
         self._log_writer().log(deployment, model_version, records)
+        # After the writer validated them, so rejected batches are not counted.
+        self.metrics.record_predictions(deployment, model_version, records)
 
     def flush(self) -> None:
         """Write every queued record now (Parquet partition + index row)."""
@@ -87,9 +99,10 @@ class MonitorService:
         current: pd.DataFrame | Path,
         features: list[str] | None = None,
         rule: str = "calibrated",
+        policy: CalibrationPolicy | None = None,
     ) -> DriftReport:
         """Per-feature drift of ``current`` against ``reference`` (DataFrames or .parquet/.csv paths)."""
-        return compute_drift(reference, current, features, rule)
+        return compute_drift(reference, current, features, rule, policy)
 
     def profile_path(self, deployment: str) -> Path:
         """Where the deployment's reference profile (JSON) lives."""
@@ -113,10 +126,14 @@ class MonitorService:
     def deployment_drift(self, deployment: str, since: datetime | None = None) -> DriftReport:
         """Drift of a deployment's logged features (at or after ``since``) against its training reference."""
         current = self.read_predictions(deployment, since)
-        return self.window_drift(deployment, current, since)
+        return self.window_drift(deployment, current, since, self.rules(deployment).drift)
 
     def window_drift(
-        self, deployment: str, current: pd.DataFrame, since: datetime | None = None
+        self,
+        deployment: str,
+        current: pd.DataFrame,
+        since: datetime | None = None,
+        policy: CalibrationPolicy | None = None,
     ) -> DriftReport:
         """Calibrated drift of one window of logged rows against the deployment's reference profile."""
         profile, names = self.deployment_profile(deployment)
@@ -129,7 +146,7 @@ class MonitorService:
         features = [name for name in names if name in profile.features]
         if not features:
             raise InvalidInput(f"the reference of deployment {deployment!r} has none of its features {names}")
-        return calibrated_drift(profile, current, features)
+        return calibrated_drift(profile, current, features, policy)
 
     def deployment_profile(self, deployment: str) -> tuple[ReferenceProfile, list[str]]:
         """The deployment's reference profile (captured from its reference sample if not stored yet) and features."""
@@ -252,6 +269,7 @@ class MonitorService:
         result = run_checks(self, deployment, rules, state)
         act_on_alerts(self._ws, result, rules, state)
         save_json(state_path, state)
+        self.metrics.record_checks(result)
         return result
 
     def status(self, deployment: str) -> dict[str, Any]:
@@ -374,3 +392,14 @@ def drift_report(
         raise InvalidInput("give a deployment, or both --reference and --current")
     ref, cur = load_frame(reference, "reference"), load_frame(current, "current")
     return write_drift_report(ref, cur, drift_stats._select_features(ref, cur, None), Path(out))
+
+
+def drift_policy(**knobs: Any) -> CalibrationPolicy:
+    """A ``CalibrationPolicy`` from keyword knobs; a bad value is ``InvalidInput`` naming the knob."""
+    from pydantic import ValidationError
+
+    try:
+        return CalibrationPolicy(**knobs)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(f"drift policy is not valid: {problems}") from exc

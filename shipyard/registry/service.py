@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import shutil
 import tempfile
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,13 +12,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.config import CONFIG_FILENAME
-from shipyard.errors import EngineUnavailable, InvalidInput, NotFound, OperationFailed
+from shipyard.errors import EngineUnavailable, InvalidInput, NotFound
 from shipyard.registry import lineage
+from shipyard.registry.mlflow_io import (
+    pip_requirements,
+    quiet_mlflow_logging,
+    reference_sample,
+    verified_download,
+    version_info,
+)
 from shipyard.registry.models import (
     MODEL_DIR,
     REFERENCE_DIR,
     REFERENCE_FILE,
-    REFERENCE_MAX_ROWS,
     TAG_ARTIFACT,
     TAG_ENTITY_KEYS,
     TAG_FEATURE_COLUMNS,
@@ -32,7 +35,6 @@ from shipyard.registry.models import (
     TAG_TARGET,
     ModelVersionInfo,
     dump_list,
-    load_list,
     validate_alias,
     validate_model_name,
 )
@@ -63,7 +65,7 @@ class RegistryService:
         """An MLflow client bound to this workspace's URIs (never to MLflow's process-global state)."""
         from mlflow import MlflowClient
 
-        _quiet_mlflow_logging()
+        quiet_mlflow_logging()
         if self.tracking_uri.startswith("sqlite:///"):
             Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -122,7 +124,7 @@ class RegistryService:
         )
         clean_metrics = validate_metrics(metrics)
         clean_params = validate_params(params)
-        reference = _reference_sample(training_frame, feature_columns, target)
+        reference = reference_sample(training_frame, feature_columns, target)
         tags = lineage.lineage_tags(
             run_context=self.ws.run_context,
             config_path=self.ws.root / CONFIG_FILENAME,
@@ -201,7 +203,7 @@ class RegistryService:
                 str(model_dir),
                 serialization_format="cloudpickle",
                 signature=infer_signature(sample, output),
-                pip_requirements=_pip_requirements(),
+                pip_requirements=pip_requirements(),
             )
             ref_path = Path(tmp) / REFERENCE_DIR / REFERENCE_FILE
             ref_path.parent.mkdir()
@@ -320,28 +322,7 @@ class RegistryService:
     # -- helpers --------------------------------------------------------------------------------------
     @contextmanager
     def _verified_download(self, uri: str, expected: str, what: str) -> Iterator[Path]:
-        from mlflow.artifacts import download_artifacts
-        from mlflow.exceptions import MlflowException
-
-        if not uri or not expected:
-            raise OperationFailed(
-                f"{what} has no recorded sha256, so it cannot be verified; register it with "
-                "ws.registry.log_model(...)"
-            )
-        with tempfile.TemporaryDirectory(prefix="shipyard-artifact-") as tmp:
-            try:
-                local = Path(
-                    download_artifacts(artifact_uri=uri, dst_path=tmp, tracking_uri=self.tracking_uri)
-                )
-            except (MlflowException, OSError) as exc:
-                raise OperationFailed(f"{what} could not be read from {uri}: {exc}") from exc
-            actual = lineage.sha256_tree(local)
-            if actual != expected:
-                raise OperationFailed(
-                    f"{what} failed its integrity check: sha256 {actual} != registered {expected} "
-                    f"(artifact at {uri} was modified after registration); re-register the model "
-                    "from its training run"
-                )
+        with verified_download(uri, expected, what, self.tracking_uri) as local:
             yield local
 
     def _registered_model(self, name: str) -> Any:
@@ -383,59 +364,4 @@ class RegistryService:
         return f"aliases: {aliases}; versions: {', '.join(map(str, numbers)) or 'none'}"
 
     def _info(self, mv: ModelVersion, aliases: list[str] | None = None) -> ModelVersionInfo:
-        tags = dict(mv.tags or {})
-        metrics: dict[str, float] = {}
-        if mv.run_id:
-            metrics = dict(self.client.get_run(mv.run_id).data.metrics)
-        created = (
-            datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=UTC) if mv.creation_timestamp else None
-        )
-        return ModelVersionInfo(
-            name=mv.name,
-            version=str(mv.version),
-            run_id=mv.run_id or "",
-            model_uri=f"models:/{mv.name}/{mv.version}",
-            source=mv.source or "",
-            aliases=sorted((mv.aliases or []) if aliases is None else aliases),
-            artifact_sha256=tags.get(TAG_ARTIFACT, ""),
-            feature_columns=load_list(tags.get(TAG_FEATURE_COLUMNS)),
-            feature_refs=load_list(tags.get(TAG_FEATURE_REFS)),
-            entity_keys=load_list(tags.get(TAG_ENTITY_KEYS)),
-            target=tags.get(TAG_TARGET, ""),
-            reference_uri=tags.get(TAG_REFERENCE_URI, ""),
-            reference_sha256=tags.get(TAG_REFERENCE, ""),
-            tags=tags,
-            metrics=metrics,
-            created_at=created,
-        )
-
-
-def _quiet_mlflow_logging() -> None:
-    # MLflow logs table creation at INFO, warns on every cloudpickle save and draws a progress bar on every
-    # download; none of it helps a user here, and surfaces keep stderr for their own progress lines.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # MLflow's store uses a SQLAlchemy loader option deprecated in SQLAlchemy 2.1; harmless, and not ours to fix.
-    warnings.filterwarnings("ignore", message=r".*``noload`` loader strategy", module=r"mlflow\..*")
-
-
-def _reference_sample(frame: pd.DataFrame, feature_columns: list[str], target: str) -> pd.DataFrame:
-    sample = frame[[*feature_columns, target]]
-    if len(sample) > REFERENCE_MAX_ROWS:
-        sample = sample.sample(n=REFERENCE_MAX_ROWS, random_state=0).sort_index()
-    return sample.reset_index(drop=True)
-
-
-def _pip_requirements() -> list[str]:
-    # Explicit requirements: MLflow's inference of them imports the model in a subprocess (seconds).
-    from importlib.metadata import PackageNotFoundError, version
-
-    reqs = []
-    for dist in ("scikit-learn", "cloudpickle", "numpy", "pandas"):
-        try:
-            reqs.append(f"{dist}=={version(dist)}")
-        except PackageNotFoundError:
-            continue
-    return reqs
+        return version_info(self.client, mv, aliases)

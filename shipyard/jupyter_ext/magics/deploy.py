@@ -20,6 +20,8 @@ STAGE_LABELS = {
     "smoke_inference": "smoke inference on Triton",
     "record": "record deployment, register for monitoring",
 }
+# Stages that run only on some machines, numbered after the stage they follow: (follows, label).
+EXTRA_STAGES = {"tensorrt_parity": ("parity", "TensorRT parity check (GPU)")}
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,13 @@ class StageProgress:
 
     def __call__(self, stage: str, state: str, seconds: float | None) -> None:
         self.seen.append((stage, state, seconds))
-        label = STAGE_LABELS.get(stage, stage)
-        step = list(STAGE_LABELS).index(stage) + 1 if stage in STAGE_LABELS else "?"
+        follows, label = EXTRA_STAGES.get(stage, ("", STAGE_LABELS.get(stage, stage)))
+        if stage in STAGE_LABELS:
+            step = str(list(STAGE_LABELS).index(stage) + 1)
+        elif follows:
+            step = f"{list(STAGE_LABELS).index(follows) + 1}+"
+        else:
+            step = "?"
         if state == "start":
             print(f"[{step}/{len(STAGE_LABELS)}] {label} ...", file=self.out, flush=True)
         else:

@@ -16,7 +16,7 @@ from shipyard.errors import InvalidInput
 
 USAGE = """%feature search TEXT | show NAME | get REF... --entity KEY=VALUE [...] | materialize
 %feature frame ENTITY_DF_VAR (REF... | --service NAME) [--as VAR]
-%%feature define [NAME] [--plan]   (cell body: Feast Python definitions)"""
+%%feature define [NAME] [--plan] [--yaml]   (cell body: Feast Python, or a YAML spec with --yaml)"""
 
 
 class Table:
@@ -61,8 +61,9 @@ def register(ipython: Any, session: Any) -> None:
                 raise InvalidInput(
                     "define is a cell magic: put `%%feature define` on the first line of the cell"
                 )
-            opts = _parser("define", ("name", "?"), ("--plan", "flag")).parse_args(args)
-            result = features.define(cell, opts.name, apply=not opts.plan)
+            opts = _parser("define", ("name", "?"), ("--plan", "flag"), ("--yaml", "flag")).parse_args(args)
+            define = features.define_yaml if opts.yaml else features.define
+            result = define(cell, opts.name, apply=not opts.plan)
             verb = "applied" if result.applied else "planned (not applied)"
             return Table(
                 f"definition '{result.name}' {verb}",

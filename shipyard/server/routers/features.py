@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from shipyard.server.auth import get_workspace
@@ -26,7 +27,10 @@ class MaterializeRequest(BaseModel):
 
 
 class DefineRequest(BaseModel):
-    code: str = Field(description="Feast Python definitions (the body of a %%feature define cell)")
+    code: str | None = Field(
+        None, description="Feast Python definitions (the body of a %%feature define cell)"
+    )
+    yaml: str | None = Field(None, description="a YAML spec instead of code (schema: docs/features.md)")
     name: str | None = Field(None, description="name the definition is kept under (default: first view)")
     apply: bool = Field(True, description="false: only return Feast's plan")
 
@@ -62,8 +66,14 @@ def describe(name: str, stats: bool = True, ws: Workspace = Depends(get_workspac
 
 @router.post("/features/define")
 def define(body: DefineRequest, ws: Workspace = Depends(get_workspace)) -> Any:
-    """Validate Python definitions, return Feast's plan and (unless apply=false) apply them."""
-    return jsonable_encoder(ws.features.define(body.code, body.name, apply=body.apply))
+    """Validate Python definitions or a YAML spec, return Feast's plan and (unless apply=false) apply them."""
+    from shipyard.errors import InvalidInput
+
+    if (body.code is None) == (body.yaml is None):
+        raise InvalidInput("give exactly one of 'code' (Feast Python) or 'yaml' (a YAML spec)")
+    if body.yaml is not None:
+        return jsonable_encoder(ws.features.define_yaml(body.yaml, body.name, apply=body.apply))
+    return jsonable_encoder(ws.features.define(str(body.code), body.name, apply=body.apply))
 
 
 @router.post("/features/apply")
@@ -82,10 +92,9 @@ def materialize(body: MaterializeRequest, ws: Workspace = Depends(get_workspace)
 def online(body: OnlineRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Online feature values for entity rows, from a feature service or explicit references."""
     from shipyard.errors import InvalidInput
-    from shipyard.features.records import as_records
 
     if bool(body.feature_service) == bool(body.features):
         raise InvalidInput("give exactly one of 'feature_service' or 'features'")
     refs = body.features or ws.features.feature_refs(str(body.feature_service))
-    frame = ws.features.online_features(body.entities, refs)
-    return {"rows": as_records(frame)}
+    # A Response skips FastAPI's jsonable_encoder walk, ~5x the cost of json.dumps on 100 x 50 values.
+    return JSONResponse({"rows": ws.features.online_records(body.entities, refs)})

@@ -42,6 +42,9 @@ class RunRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     force: bool = Field(False, description="run every step, even cached ones")
     strict_resources: bool = Field(False, description="fail when this machine lacks a step's resources")
+    ray: bool | None = Field(
+        None, description="run each step as a Ray task with its resources (default: notebook metadata)"
+    )
 
 
 @router.get("/pipelines")
@@ -93,5 +96,7 @@ def list_runs(
 def run(name: str, body: RunRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Materialize the pipeline's assets in-process; returns per-step status."""
     return jsonable_encoder(
-        ws.pipelines.run(name, body.params, force=body.force, strict_resources=body.strict_resources)
+        ws.pipelines.run(
+            name, body.params, force=body.force, strict_resources=body.strict_resources, ray=body.ray
+        )
     )

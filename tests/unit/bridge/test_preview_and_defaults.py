@@ -114,6 +114,7 @@ def test_kale_pipeline_name_metadata_names_the_pipeline(tmp_path: Path) -> None:
         ({"kernel": ""}, "kernel' must be a non-empty string"),
         ({"resources": {"cpu": "lots"}}, "is not RESOURCE: QUANTITY"),
         ({"resources": ["cpu"]}, "must map resource -> quantity"),
+        ({"ray": "yes"}, "ray' must be true or false"),
     ],
 )
 def test_bad_notebook_defaults_write_nothing(

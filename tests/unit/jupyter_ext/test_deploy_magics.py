@@ -73,6 +73,21 @@ def test_deploy_shows_each_stage(shell: InteractiveShell, capsys: pytest.Capture
     assert isinstance(result, Rows) and "churn-api" in result._repr_html_()
 
 
+def test_gpu_only_stage_is_numbered_after_parity() -> None:
+    import io
+
+    from shipyard.jupyter_ext.magics.deploy import StageProgress
+
+    out = io.StringIO()
+    progress = StageProgress(out)
+    progress("tensorrt_parity", "start", None)
+    progress("tensorrt_parity", "done", 0.5)
+    assert out.getvalue().splitlines() == [
+        "[3+/7] TensorRT parity check (GPU) ...",
+        "[3+/7] TensorRT parity check (GPU): done in 0.50s",
+    ]
+
+
 def test_models_lists_the_registry(shell: InteractiveShell) -> None:
     ws = _session_ws(shell)
     rng = np.random.default_rng(0)

@@ -94,9 +94,33 @@ def test_define_cell_plans_then_applies(shell: InteractiveShell, root: Path) -> 
     shell.run_line_magic("shipyard_workspace", str(root))
 
 
+YAML_CELL = """
+feature_views:
+  - name: trend_yaml
+    entities: [customer]
+    source: {path: ../data/customer_activity.parquet, timestamp_field: event_timestamp}
+    ttl: 45d
+    owner: bob
+    features:
+      - {name: activity_trend, dtype: float32, description: Trend from YAML.}
+"""
+
+
+def test_define_yaml_cell_plans_then_applies(shell: InteractiveShell, root: Path) -> None:
+    planned = shell.run_cell_magic("feature", "define --yaml --plan", YAML_CELL)
+    assert "+ feature view trend_yaml" in planned.note and "not applied" in planned.title
+    assert not (root / "features" / "cells" / "trend_yaml.py").exists()
+    applied = shell.run_cell_magic("feature", "define --yaml", YAML_CELL)
+    assert applied.rows[1] == ["feature views", "trend_yaml"]
+    (root / "features" / "cells" / "trend_yaml.py").unlink()
+    shell.run_line_magic("shipyard_workspace", str(root))
+
+
 @pytest.mark.parametrize(
     ("line", "cell", "error", "message"),
     [
+        ("define --yaml", "feature_views: [x\n", InvalidInput, "YAML spec, line 2: invalid YAML"),
+        ("define --yaml", YAML_CELL.replace("float32", "floot"), InvalidInput, "activity_trend' dtype"),
         ("", None, InvalidInput, "needs a subcommand"),
         ("fly", None, InvalidInput, "unknown %feature subcommand"),
         ("define", None, InvalidInput, "cell magic"),
