@@ -19,6 +19,31 @@ if TYPE_CHECKING:
 
     from shipyard.catalog.service import CatalogService
 
+
+@dataclass(frozen=True)
+class FeatureViewInfo:
+    """A registered feature view."""
+
+    name: str
+    entities: list[str]
+    features: list[str]
+    ttl_s: float | None
+    source: str
+
+
+def view_info(view: FeatureView) -> FeatureViewInfo:
+    """The registry summary of a view."""
+    source = view.batch_source
+    where = getattr(source, "path", None) or (source.name if source is not None else "")
+    return FeatureViewInfo(
+        name=view.name,
+        entities=list(view.entities),
+        features=[f.name for f in view.features],
+        ttl_s=view.ttl.total_seconds() if view.ttl else None,
+        source=str(where),
+    )
+
+
 VIEW_KIND = "feature_view"
 FEATURE_KIND = "feature"
 

@@ -158,3 +158,14 @@ def _collect(contents: RepoContents, obj: Any) -> None:
         add(contents.permissions, obj)
     elif isinstance(obj, Project):
         add(contents.projects, obj)
+
+
+def local_state_paths(config: Any, repo_dir: Path) -> list[Path]:
+    """Local files Feast will create (file registry, SQLite online store), resolved like Feast does."""
+    paths = []
+    registry_path = getattr(config.registry, "path", "") or ""
+    if getattr(config.registry, "registry_type", "file") == "file" and "://" not in registry_path:
+        paths.append(registry_path)
+    if getattr(config.online_store, "type", "") == "sqlite":
+        paths.append(config.online_store.path)
+    return [Path(p) if Path(p).is_absolute() else repo_dir / p for p in paths if p]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from shipyard.errors import InvalidInput, NotFound
+from shipyard.features.describe import FeatureViewInfo, view_info
 from shipyard.features.sqlite_compat import tolerant_timestamps
 from shipyard.features.validation import (
     EVENT_TIMESTAMP,
@@ -63,17 +64,6 @@ class MaterializeResult:
     start: datetime
     end: datetime
     duration_s: float
-
-
-@dataclass(frozen=True)
-class FeatureViewInfo:
-    """A registered feature view."""
-
-    name: str
-    entities: list[str]
-    features: list[str]
-    ttl_s: float | None
-    source: str
 
 
 class FeatureService:
@@ -142,7 +132,7 @@ class FeatureService:
     def list_feature_views(self) -> list[FeatureViewInfo]:
         """Every registered feature view, by name."""
         views = self._views()
-        return [_view_info(views[name]) for name in sorted(views)]
+        return [view_info(views[name]) for name in sorted(views)]
 
     def feature_refs(self, feature_service: str) -> list[str]:
         """The ordered ``view:feature`` references of a feature service."""
@@ -361,13 +351,15 @@ class FeatureService:
         from feast import FeatureStore
         from feast.repo_config import load_repo_config
 
+        from shipyard.features.repo import local_state_paths
+
         try:
             config = load_repo_config(self.repo_dir, yaml_path)
         except Exception as exc:  # Feast raises several config error types; all are bad input
             raise InvalidInput(f"{yaml_path}: invalid Feast configuration ({exc})") from exc
         self._sqlite_online = getattr(config.online_store, "type", "") == "sqlite"
         # SQLite and the file registry create one missing folder level only.
-        for local in _local_state_paths(config, self.repo_dir):
+        for local in local_state_paths(config, self.repo_dir):
             local.parent.mkdir(parents=True, exist_ok=True)
         return FeatureStore(repo_path=str(self.repo_dir), config=config)
 
@@ -402,29 +394,6 @@ def _last_end(view: FeatureView) -> datetime | None:
     if end is None:
         return None
     return end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
-
-
-def _view_info(view: FeatureView) -> FeatureViewInfo:
-    source = view.batch_source
-    where = getattr(source, "path", None) or (source.name if source is not None else "")
-    return FeatureViewInfo(
-        name=view.name,
-        entities=list(view.entities),
-        features=[f.name for f in view.features],
-        ttl_s=view.ttl.total_seconds() if view.ttl else None,
-        source=str(where),
-    )
-
-
-def _local_state_paths(config: Any, repo_dir: Path) -> list[Path]:
-    """Local files Feast will create (file registry, SQLite online store), resolved like Feast does."""
-    paths = []
-    registry_path = getattr(config.registry, "path", "") or ""
-    if getattr(config.registry, "registry_type", "file") == "file" and "://" not in registry_path:
-        paths.append(registry_path)
-    if getattr(config.online_store, "type", "") == "sqlite":
-        paths.append(config.online_store.path)
-    return [Path(p) if Path(p).is_absolute() else repo_dir / p for p in paths if p]
 
 
 @contextlib.contextmanager

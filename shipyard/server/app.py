@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 import shipyard
 from shipyard.server.auth import require_token
 from shipyard.server.errors import install_error_handlers
-from shipyard.server.routers import deployments, features, health, models, monitor, pipelines
+from shipyard.server.routers import deployments, features, health, metrics, models, monitor, pipelines
 from shipyard.workspace import Workspace
 
 API_PREFIX = "/api/v1"
@@ -46,4 +46,6 @@ def create_app(
     secured = [Depends(require_token)]
     for module in (features, pipelines, models, deployments, monitor):
         app.include_router(module.router, prefix=API_PREFIX, dependencies=secured)
+    # Prometheus scrapes /metrics at the root; its labels name deployments, so it sits behind the token too.
+    app.include_router(metrics.router, dependencies=secured)
     return app

@@ -142,6 +142,9 @@ def deployed(ws: Workspace) -> DeploymentInfo:
 def test_deploy_end_to_end(ws: Workspace, deployed: DeploymentInfo) -> None:
     dep = deployed
     assert (dep.name, dep.model_version, dep.triton_model, dep.status) == ("churn", "1", "churn-v1", "ready")
+    # No GPU here: ONNX Runtime on CPU, in Triton's onnxruntime or (bundled Triton) python backend.
+    assert dep.runtime.startswith("onnxruntime-cpu")
+    assert ws.deployments.get("churn").runtime == dep.runtime
     assert dep.feature_columns == FEATURES
     assert dep.feature_refs == [
         "customer_profile:monthly_charge",

@@ -20,14 +20,20 @@ class DriftRequest(BaseModel):
     reference: str = Field(min_length=1, description="Parquet or CSV path, relative to the workspace")
     current: str = Field(min_length=1, description="Parquet or CSV path, relative to the workspace")
     features: list[str] | None = None
+    min_effect: bool = Field(default=True, description="also require a material effect (min_ks / min_w)")
+    min_ks: float = Field(default=0.03, ge=0, le=1, description="KS (CDF gap) floor of a numeric breach")
+    min_w: float = Field(default=0.05, ge=0, description="Cohen's w floor of a chi-square breach")
 
 
 @router.post("/monitor/drift")
 def drift(body: DriftRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Per-feature drift statistics and the overall decision (DESIGN.md drift contract)."""
+    from shipyard.monitor.calibration import CalibrationPolicy
+
     reference = workspace_path(ws, body.reference, "reference")
     current = workspace_path(ws, body.current, "current")
-    return ws.monitor.drift(reference, current, body.features).to_dict()
+    policy = CalibrationPolicy(min_effect=body.min_effect, min_ks=body.min_ks, min_w=body.min_w)
+    return ws.monitor.drift(reference, current, body.features, policy=policy).to_dict()
 
 
 @router.get("/monitor/deployments/{name}/drift")
