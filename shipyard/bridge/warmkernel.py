@@ -1,0 +1,100 @@
+"""Start the next step's kernel while the current step runs, so a step does not wait ~1 s for ipykernel to boot.
+
+Each step still gets its own fresh kernel (isolation is the point of a pipeline); only the process launch is
+moved earlier. A warm kernel is launched without the step's run context, which is set in its ``os.environ``
+before papermill runs the first cell. Kernels nobody took are shut down when the run ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# (run id, kernel name, cwd) -> a launched, not yet used AsyncKernelManager
+_WARM: dict[tuple[str, str, str], Any] = {}
+_LOCK = threading.Lock()
+
+
+def launch(run_id: str, kernel: str, cwd: Path, env: Mapping[str, str], extra: list[str]) -> None:
+    """Launch a kernel for the next step of ``run_id`` (no-op when one is already waiting)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    key = (run_id, kernel, str(cwd))
+    with _LOCK:
+        if key in _WARM:
+            return
+    km = AsyncKernelManager(kernel_name=kernel)
+    try:
+        _sync(km.start_kernel)(extra_arguments=extra, cwd=str(cwd), env=dict(env))
+    except Exception:  # noqa: BLE001 - no warm kernel: the step starts its own and reports the real error
+        return
+    with _LOCK:
+        _WARM[key] = km
+
+
+def take(run_id: str, kernel: str, cwd: Path, environ: Mapping[str, str]) -> Any | None:
+    """The warm kernel for this step with ``environ`` applied inside it, or None (papermill starts one)."""
+    with _LOCK:
+        km = _WARM.pop((run_id, kernel, str(cwd)), None)
+    if km is None:
+        return None
+    try:
+        _sync(_apply_environ)(km, environ)
+    except Exception:  # noqa: BLE001 - a warm kernel that died or hung is replaced by a fresh one
+        shutdown(km)
+        return None
+    return km
+
+
+def pid(km: Any) -> int | None:
+    """The kernel's process id, for the step's reaper."""
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    return getattr(process, "pid", None)
+
+
+def shutdown(km: Any) -> None:
+    """Kill the kernel and remove its connection file."""
+    try:
+        _sync(_shutdown)(km)
+    except Exception:  # noqa: BLE001 - already dead; the step's reaper kills what is left
+        pass
+
+
+def release(run_id: str) -> None:
+    """Shut down every warm kernel of ``run_id`` that no step took (last step, or a failed run)."""
+    with _LOCK:
+        keys = [k for k in _WARM if k[0] == run_id]
+        managers = [_WARM.pop(k) for k in keys]
+    for km in managers:
+        shutdown(km)
+
+
+async def _apply_environ(km: Any, environ: Mapping[str, str]) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        code = f"import os as _os; _os.environ.update({dict(environ)!r}); del _os"
+        reply = await kc.execute_interactive(code, silent=True, store_history=False, timeout=30)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"warm kernel rejected the run context: {reply['content']}")
+    finally:
+        kc.stop_channels()
+
+
+async def _shutdown(km: Any) -> None:
+    try:
+        await km.shutdown_kernel(now=True)
+    finally:
+        await km.cleanup_resources()
+        # nbclient leaves the client it made on a kernel it does not own open: close its sockets too.
+        km.context.destroy(linger=0)
+
+
+def _sync(fn: Any) -> Any:
+    # Like papermill: works with or without a running event loop (e.g. a run started from a notebook).
+    from jupyter_core.utils import run_sync
+
+    return run_sync(fn)

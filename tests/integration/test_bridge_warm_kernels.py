@@ -1,0 +1,54 @@
+"""Early-launched kernels: every step still gets its own fresh kernel with its own run context, and no kernel
+outlives the run (last step's spare, a failed run's spares)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat import v4
+
+pytestmark = pytest.mark.integration
+
+CONTEXT = (
+    "import json, os\n"
+    "{v}_pid = os.getpid()\n"
+    "{v}_ok = float(json.loads(os.environ['SHIPYARD_RUN_CONTEXT'])['step'] == '{v}')\n"
+    "{v}_fresh = float('leak' not in globals())\n"
+    "leak = 1"
+)
+
+
+def _kernels() -> list[int]:
+    import psutil
+
+    return [p.pid for p in psutil.Process().children(recursive=True) if "kernel" in " ".join(p.cmdline())]
+
+
+def _promote(workspace: Any, tmp_path: Path, name: str, extra: list[tuple[str, list[str]]]) -> None:
+    cells = [(CONTEXT.format(v=s), [f"step:{s}"]) for s in ("a", "b", "c")] + extra
+    nb = v4.new_notebook(cells=[v4.new_code_cell(src, metadata={"tags": tags}) for src, tags in cells])
+    nbformat.write(nb, str(tmp_path / f"{name}.ipynb"))
+    workspace.pipelines.promote(tmp_path / f"{name}.ipynb", name)
+
+
+def test_each_step_runs_in_its_own_kernel_with_its_own_context(workspace: Any, tmp_path: Path) -> None:
+    metrics = "\n".join(f"{s}_pid\n{s}_ok\n{s}_fresh" for s in "abc")
+    _promote(workspace, tmp_path, "warm", [(metrics, ["metrics"])])
+    run = workspace.pipelines.run("warm")
+    assert run.status == "succeeded", [s.error for s in run.steps]
+    m = run.metrics
+    assert len({m["a_pid"], m["b_pid"], m["c_pid"]}) == 3
+    assert all(m[f"{s}_ok"] == 1.0 and m[f"{s}_fresh"] == 1.0 for s in "abc")
+    assert _kernels() == []
+
+
+def test_a_failed_run_leaves_no_spare_kernel(workspace: Any, tmp_path: Path) -> None:
+    _promote(workspace, tmp_path, "fails", [("raise ValueError('stop')", ["step:d"]), ("e = 1", ["step:e"])])
+    spec = workspace.pipelines.spec("fails")
+    assert [s["name"] for s in spec["steps"]] == ["a", "b", "c", "d", "e"]
+    run = workspace.pipelines.run("fails")
+    assert run.status == "failed" and "ValueError: stop" in (run.steps[3].error or "")
+    assert _kernels() == []
