@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import nbformat
@@ -21,19 +20,8 @@ from shipyard.workspace import Workspace
 pytestmark = pytest.mark.integration
 
 
-def _ray_processes(ray_dir: Path) -> list[str]:
-    import psutil
-
-    found = []
-    for p in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(p.info.get("cmdline") or [])
-        if str(ray_dir) in cmd:
-            found.append(cmd[:120])
-    return found
-
-
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+def ws(tmp_path_factory: pytest.TempPathFactory, assert_ray_gone: Callable[..., None]) -> Iterator[Workspace]:
     from shipyard.workspace_init import init_workspace
 
     root = init_workspace(tmp_path_factory.mktemp("bray") / "ws", project="bridgeray").root
@@ -42,10 +30,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     ray_dir = ray_temp_dir(w.state_dir).resolve()
     yield w
     w.close()
-    deadline = time.monotonic() + 20
-    while _ray_processes(ray_dir) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not _ray_processes(ray_dir), "raylet/workers left behind after close()"
+    assert_ray_gone(ray_dir)
 
 
 def _promote(ws: Workspace, name: str, cells: list[tuple[str, list[str]]], meta: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,22 +23,6 @@ FEATURES = ["monthly_charge", "txn_count_30d", "refunds_30d"]
 REFS = ["customer_profile:monthly_charge", "customer_activity:txn_count_30d", "customer_activity:refunds_30d"]
 
 
-def training_frame(rows: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame(
-        {
-            "customer_id": np.arange(100_000, 100_000 + rows),
-            "event_timestamp": pd.Timestamp("2024-06-01", tz="UTC"),
-            "monthly_charge": rng.uniform(20, 70, rows),
-            "txn_count_30d": rng.poisson(5, rows),
-            "refunds_30d": rng.poisson(0.3, rows),
-        }
-    )
-    logit = -0.04 * df["monthly_charge"] + 0.3 * df["txn_count_30d"] - 1.0 * df["refunds_30d"]
-    df["churned"] = (logit + rng.logistic(size=rows) < 0).astype(int)
-    return df
-
-
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     root = tmp_path_factory.mktemp("registry-ws")
@@ -53,8 +37,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 
 @pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return training_frame(6000)
+def frame(synthetic_churn_frame: Callable[..., pd.DataFrame]) -> pd.DataFrame:
+    return synthetic_churn_frame(6000)
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +108,10 @@ def test_reference_sample_is_capped_and_complete(
     pd.testing.assert_frame_equal(pd.read_parquet(exported), reference)
 
 
-def test_new_version_moves_the_alias_and_listing_shows_both(ws: Workspace, v1: ModelVersionInfo) -> None:
-    frame = training_frame(500, seed=1)
+def test_new_version_moves_the_alias_and_listing_shows_both(
+    ws: Workspace, v1: ModelVersionInfo, synthetic_churn_frame: Callable[..., pd.DataFrame]
+) -> None:
+    frame = synthetic_churn_frame(500, seed=1)
     forest = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0)
     forest.fit(frame[FEATURES], frame["churned"])
     v2 = ws.registry.log_model(
@@ -147,8 +133,10 @@ def test_new_version_moves_the_alias_and_listing_shows_both(ws: Workspace, v1: M
     assert len(ws.registry.load_reference(v2)) == 500
 
 
-def test_without_alias(ws: Workspace, v1: ModelVersionInfo) -> None:
-    frame = training_frame(200, seed=2)
+def test_without_alias(
+    ws: Workspace, v1: ModelVersionInfo, synthetic_churn_frame: Callable[..., pd.DataFrame]
+) -> None:
+    frame = synthetic_churn_frame(200, seed=2)
     model = LogisticRegression().fit(frame[FEATURES], frame["churned"])
     info = ws.registry.log_model(
         model,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -17,32 +16,22 @@ from shipyard.workspace import Workspace
 pytestmark = pytest.mark.integration
 
 
-def _ray_processes(ray_dir: Path) -> list[str]:
-    import psutil
-
-    found = []
-    for p in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(p.info.get("cmdline") or [])
-        if str(ray_dir) in cmd:
-            found.append(cmd[:120])
-    return found
-
-
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+def ws(
+    tmp_path_factory: pytest.TempPathFactory,
+    ray_processes: Callable[[Path], list[str]],
+    assert_ray_gone: Callable[..., None],
+) -> Iterator[Workspace]:
     from shipyard.workspace_init import init_workspace
 
     root = init_workspace(tmp_path_factory.mktemp("ray") / "ws", project="raytest").root
     w = Workspace.open(root)
     w.training.ensure_ray()
     ray_dir = ray_temp_dir(w.state_dir).resolve()
-    assert _ray_processes(ray_dir), "local Ray should run under the workspace's Ray folder"
+    assert ray_processes(ray_dir), "local Ray should run under the workspace's Ray folder"
     yield w
     w.close()
-    deadline = time.monotonic() + 20
-    while _ray_processes(ray_dir) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not _ray_processes(ray_dir), "raylet/workers left behind after close()"
+    assert_ray_gone(ray_dir)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,22 +35,6 @@ pytestmark = pytest.mark.integration
 FEATURES = ["monthly_charge", "txn_count_30d", "refunds_30d"]
 REFS = ["customer_activity:txn_count_30d", "customer_profile:monthly_charge", "customer_activity:refunds_30d"]
 SHM = Path("/dev/shm")
-
-
-def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame(
-        {
-            "customer_id": np.arange(100_000, 100_000 + rows),
-            "event_timestamp": pd.Timestamp("2024-06-01", tz="UTC"),
-            "monthly_charge": rng.uniform(20, 70, rows),
-            "txn_count_30d": rng.poisson(5, rows),
-            "refunds_30d": rng.poisson(0.3, rows),
-        }
-    )
-    logit = -0.04 * df["monthly_charge"] + 0.3 * df["txn_count_30d"] - 1.0 * df["refunds_30d"]
-    df["churned"] = (logit + rng.logistic(size=rows) < 0).astype(int)
-    return df
 
 
 class FakeFeatures:
@@ -80,8 +64,8 @@ def _log(ws: Workspace, frame: pd.DataFrame, *, name: str = "churn", c: float = 
 
 
 @pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return make_frame(1500)
+def frame(synthetic_churn_frame: Callable[..., pd.DataFrame]) -> pd.DataFrame:
+    return synthetic_churn_frame(1500)
 
 
 @pytest.fixture(scope="module")
