@@ -295,3 +295,22 @@ def test_apply_deletes_what_the_repo_no_longer_defines(tmp_path: Path) -> None:
         assert edited.features.apply().feature_services == []
         with pytest.raises(NotFound, match="churn_v1"):
             edited.features.feature_refs("churn_v1")
+
+
+def _feast_dict(ws: Workspace, rows: list[dict[str, Any]], refs: list[str]) -> dict[str, list[Any]]:
+    answer = ws.features.store.get_online_features(features=refs, entity_rows=rows).to_dict()
+    return {ref.split(":", 1)[1]: answer[ref.split(":", 1)[1]] for ref in refs}
+
+
+def test_direct_online_read_matches_feast_get_online_features(ws: Workspace) -> None:
+    from shipyard.features.online_read import read_online
+
+    refs = ws.features.feature_refs("churn_v1")
+    assert len({r.split(":")[0] for r in refs}) == 2  # two views: one read each, merged per row
+    # Known, unknown and repeated customers, out of order.
+    rows = [{"customer_id": c} for c in (100_007, 5, 100_001, 100_007, 100_000 + CUSTOMERS + 50, 100_002)]
+    views = {v.name: v for v in ws.features.store.list_feature_views()}
+    direct = read_online(ws.features.store, views, refs, rows)
+    assert direct == _feast_dict(ws, rows, refs)
+    assert any(v is not None for v in direct[refs[0].split(":")[1]])
+    assert all(direct[name][1] is None for name in direct)  # customer 5 does not exist

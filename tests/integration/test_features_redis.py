@@ -86,6 +86,14 @@ def test_apply_materialize_and_read_online_through_redis(tmp_path: Path, redis_p
         frame = ws.features.online_features([{"customer_id": 100_000}, {"customer_id": 1}], refs)
         assert frame.loc[0, refs[0].split(":")[1]] > 0
         assert frame.iloc[1, 1:].isna().all()  # an unknown customer has no values
+        # The direct provider read (online_read.py) agrees with Feast's own get_online_features on Redis.
+        from shipyard.features.online_read import read_online
+
+        rows = [{"customer_id": c} for c in (100_003, 7, 100_000, 100_003)]
+        views = {v.name: v for v in ws.features.store.list_feature_views()}
+        feast = ws.features.store.get_online_features(features=refs, entity_rows=rows).to_dict()
+        direct = read_online(ws.features.store, views, refs, rows)
+        assert direct == {r.split(":")[1]: feast[r.split(":")[1]] for r in refs}
         detail = ws.features.describe("customer_profile", with_stats=False)
         assert detail.last_materialized is not None
     finally:
