@@ -169,7 +169,7 @@ def run_step_notebook(
         "notebook_sha256": source["sha256"],
         "run_dir": str(run_dir),
     }
-    cwd = notebook_path.parent if notebook_path.parent.is_dir() else workspace_root
+    cwd = _kernel_cwd(workspace_root, spec)
     started = _now()
     _write_result(folder, StepOutcome("running", 0.0, str(output), None, started, ""))
     error: str | None = None
@@ -181,8 +181,7 @@ def run_step_notebook(
     with _STEP_LOCK:
         km = warmkernel.take(run_id, kernel, cwd, environ)
         if prestart_next:
-            base = {k: v for k, v in os.environ.items() if k != RUN_CONTEXT_ENV}
-            warmkernel.launch(run_id, kernel, cwd, {**base, WORKSPACE_ENV: str(workspace_root)}, extra)
+            prestart_kernel(workspace_root, pipeline_dir, step, run_id, kernel)
         with _environ(environ), _reap_kernels(own=warmkernel.pid(km) if km is not None else None):
             try:
                 error = _papermill(
@@ -209,6 +208,55 @@ def run_step_notebook(
     )
     _write_result(folder, outcome)
     return outcome
+
+
+def prestart_kernel(workspace_root: Path, pipeline_dir: Path, step: str, run_id: str, kernel: str) -> None:
+    """Launch a warm kernel for run ``run_id`` (see warmkernel.py), preloading ``step``'s shared imports."""
+    from shipyard.bridge import warmkernel
+
+    base = {k: v for k, v in os.environ.items() if k != RUN_CONTEXT_ENV}
+    warmkernel.launch(
+        run_id,
+        kernel,
+        _kernel_cwd(workspace_root, read_spec(pipeline_dir)),
+        {**base, WORKSPACE_ENV: str(workspace_root)},
+        _quiet_kernel_arguments(kernel),
+        preload=_shared_imports(step_notebook(pipeline_dir, step)),
+    )
+
+
+def is_cached(cache: Mapping[str, Any], step: str) -> bool:
+    """Whether ``step`` would be taken from the cache (same check as ``_from_cache``, nothing copied)."""
+    key = cache.get("keys", {}).get(step)
+    index = Path(cache.get("dir", "")) / f"{step}.json"
+    if cache.get("force") or not key or not index.is_file():
+        return False
+    entry = json.loads(index.read_text())
+    return bool(entry.get("key") == key and (Path(entry.get("folder", "")) / RESULT_FILE).is_file())
+
+
+def _kernel_cwd(workspace_root: Path, spec: Mapping[str, Any]) -> Path:
+    notebook_path = Path(spec["source"]["path"])
+    if not notebook_path.is_absolute():
+        notebook_path = workspace_root / notebook_path
+    return notebook_path.parent if notebook_path.parent.is_dir() else workspace_root
+
+
+def _shared_imports(notebook: Path) -> list[str]:
+    """Modules imported by the step notebook's shared cells (the pipeline's ``imports``), for the warm kernel."""
+    from shipyard.bridge import warmkernel
+
+    try:
+        cells = json.loads(notebook.read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return []
+    sources = [
+        "".join(c["source"]) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+        for c in cells
+        if c.get("cell_type") == "code"
+        and c.get("metadata", {}).get("shipyard", {}).get("role") in ("shared", "imports")
+    ]
+    return warmkernel.preload_modules(sources)
 
 
 def _papermill(

@@ -28,6 +28,8 @@ from shipyard.bridge.execution import (
     TAG_WORKSPACE,
     ProgressHook,
     StepOutcome,
+    is_cached,
+    prestart_kernel,
     progress_hook,
     read_outcome,
 )
@@ -90,6 +92,11 @@ def run_pipeline(
         import dagster as dg
 
         with progress_hook(run_id, _adapt(progress)):
+            first = spec["steps"][0]["name"] if spec["steps"] else None
+            if first is not None and not use_ray and not is_cached(cache, first):
+                # The first step's kernel boots while Dagster builds the job (later ones: execute_step).
+                kernel = spec.get("kernel") or ws.config.pipelines.kernel
+                prestart_kernel(ws.root, pipeline_dir, first, run_id, kernel)
             result = dg.materialize(
                 getattr(module, ASSETS_NAME),
                 run_config=_QUIET,

@@ -52,3 +52,35 @@ def test_a_failed_run_leaves_no_spare_kernel(workspace: Any, tmp_path: Path) -> 
     run = workspace.pipelines.run("fails")
     assert run.status == "failed" and "ValueError: stop" in (run.steps[3].error or "")
     assert _kernels() == []
+
+
+def test_a_warm_kernel_preloads_modules_without_binding_names(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    from jupyter_client.blocking import BlockingKernelClient
+
+    from shipyard.bridge import warmkernel
+
+    (tmp_path / "marker.py").write_text("VALUE = 42\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    warmkernel.launch("r1", "python3", tmp_path, env, [], preload=["marker", "no_such_module_xyz"])
+    km = warmkernel.take("r1", "python3", tmp_path, {"STEP": "a"})
+    assert km is not None
+    client = BlockingKernelClient()
+    client.load_connection_info(km.get_connection_info())
+    client.start_channels()
+    try:
+        expressions = {
+            "loaded": "'marker' in __import__('sys').modules",
+            "bound": "'marker' in globals()",
+            "step": "__import__('os').environ['STEP']",
+        }
+        reply = client.execute_interactive("", user_expressions=expressions, timeout=60)
+        values = {k: v["data"]["text/plain"] for k, v in reply["content"]["user_expressions"].items()}
+    finally:
+        client.stop_channels()
+        warmkernel.shutdown(km)
+    assert values == {"loaded": "True", "bound": "False", "step": "'a'"}
+    assert "marker" not in sys.modules  # loaded in the kernel, not in this process
+    assert _kernels() == []
