@@ -112,7 +112,17 @@ def register(ipython: Any, session: Any) -> None:
             ipython.user_ns[getattr(opts, "as") or "training_frame"] = frame
             return frame
         if command == "materialize":
-            result = features.materialize()
+            from shipyard.jupyter_ext.progress_display import ProgressBar
+
+            bar: ProgressBar | None = None
+
+            def progress(view: str, done: int, total: int) -> None:
+                nonlocal bar
+                if bar is None:
+                    bar = ProgressBar("materializing feature views", total).start()
+                bar.update(done, view)
+
+            result = features.materialize(progress=progress)
             return Table(
                 "materialized",
                 ["feature views", "seconds"],

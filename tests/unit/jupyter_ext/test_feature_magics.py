@@ -159,3 +159,30 @@ def test_online_read_survives_ipython_registering_its_timestamp_converter(shell:
     sqlite3.register_converter("timestamp", lambda v: datetime.fromisoformat(v.decode()))
     table = shell.run_line_magic("feature", "get customer_profile:plan_tier --entity customer_id=100000")
     assert table.rows[0][0] == "100000" and table.rows[0][1] != ""
+
+
+def test_materialize_shows_progress_per_view(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = shell.run_line_magic("feature", "materialize")
+    assert isinstance(result, Table)
+    views = result.rows[0][0].split(", ")
+    assert "customer_activity" in views and "customer_profile" in views
+    # A terminal IPython prints each update of the progress display as a line of text: 0/n, then one per view.
+    # (Feast's own output goes to stderr during materialize; in a terminal the lines land there too.)
+    captured = capsys.readouterr()
+    lines = [ln for ln in (captured.out + captured.err).splitlines() if ln.startswith("materializing")]
+    n = len(views)
+    assert lines == [f"materializing feature views: 0/{n}"] + [
+        f"materializing feature views: {i}/{n} {view}" for i, view in enumerate(sorted(views), start=1)
+    ]
+
+
+def test_progress_bar_html_is_escaped_and_bounded() -> None:
+    from shipyard.jupyter_ext.progress_display import ProgressBar
+
+    bar = ProgressBar("<b>t</b>", 3)
+    bar.update(5, "<img src=x onerror=alert(1)>")
+    assert bar.done == 3
+    assert "<img" not in bar._repr_html_() and "&lt;img" in bar._repr_html_()
+    assert repr(bar) == "<b>t</b>: 3/3 <img src=x onerror=alert(1)>"
