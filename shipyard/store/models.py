@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -29,7 +29,10 @@ class Asset(Base):
     """A catalog row: a table, feature view, model, deployment... (kinds in DESIGN.md)."""
 
     __tablename__ = "assets"
-    __table_args__ = (UniqueConstraint("project", "kind", "name"),)
+    __table_args__ = (
+        UniqueConstraint("project", "kind", "name"),
+        Index("ix_assets_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project: Mapped[str] = mapped_column(String(200), index=True)
@@ -42,6 +45,42 @@ class Asset(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    freshness: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    description_status: Mapped[str] = mapped_column(String(20), default="")
+
+
+class AssetEdge(Base):
+    """A lineage edge between two catalog names; ``origin`` says which writer owns it ("" = the asset)."""
+
+    __tablename__ = "asset_edges"
+    __table_args__ = (
+        UniqueConstraint("project", "src_kind", "src_name", "dst_kind", "dst_name", "relation", "origin"),
+        Index("ix_asset_edges_src", "project", "src_kind", "src_name"),
+        Index("ix_asset_edges_dst", "project", "dst_kind", "dst_name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    src_kind: Mapped[str] = mapped_column(String(40))
+    src_name: Mapped[str] = mapped_column(String(400))
+    dst_kind: Mapped[str] = mapped_column(String(40))
+    dst_name: Mapped[str] = mapped_column(String(400))
+    relation: Mapped[str] = mapped_column(String(40))
+    origin: Mapped[str] = mapped_column(String(40), default="")
+
+
+class AssetTombstone(Base):
+    """A removed asset, kept so an incremental index (the copilot's) can drop it too."""
+
+    __tablename__ = "asset_tombstones"
+    __table_args__ = (UniqueConstraint("project", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(400))
+    removed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class PipelineRun(Base):
