@@ -6,6 +6,7 @@ import typer
 
 import shipyard
 from shipyard.cli import (
+    catalog_cmd,
     demo_cmd,
     deploy_cmd,
     features_cmd,
@@ -52,6 +53,7 @@ app.add_typer(features_cmd.app, name="features")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(monitor_cmd.app, name="monitor")
+app.add_typer(catalog_cmd.app, name="catalog")
 
 
 def run() -> None:
