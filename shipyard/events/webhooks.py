@@ -2,7 +2,9 @@
 
 Targets resolving to link-local, multicast, reserved or unspecified addresses are always refused (cloud
 metadata endpoints live there); private and loopback addresses only when the target opts in with
-``allow_private`` (a receiver on the same machine or network).
+``allow_private`` (a receiver on the same machine or network). The host is resolved once, checked, and the
+connection is made to that checked address (pinned), so a DNS answer that changes between the check and the
+connect (rebinding) cannot redirect a delivery; HTTP redirects are never followed.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import json
 import logging
 import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -65,19 +65,21 @@ class DeliveryReport:
         return sum(d.ok for d in self.deliveries)
 
 
-def check_url(target: WebhookTarget) -> None:
-    """Refuse non-HTTP URLs and hosts resolving to addresses the target may not reach."""
+def check_url(target: WebhookTarget) -> str:
+    """Refuse non-HTTP URLs and hosts resolving to forbidden addresses; return the address to pin."""
     parts = urlsplit(target.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"webhook url {target.url!r} must be an http(s) URL with a host")
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError) as exc:
         raise InvalidInput(
             f"webhook host {parts.hostname!r} does not resolve ({exc}); check the url"
         ) from exc
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
+        addr = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        mapped = getattr(addr, "ipv4_mapped", None)
+        addr = mapped if mapped is not None else addr  # ::ffff:169.254.169.254 is still 169.254.169.254
         if addr.is_link_local or addr.is_multicast or addr.is_reserved or addr.is_unspecified:
             raise InvalidInput(
                 f"webhook url {target.url!r} resolves to {addr}, a link-local/reserved address; refused"
@@ -87,6 +89,35 @@ def check_url(target: WebhookTarget) -> None:
                 f"webhook url {target.url!r} resolves to private address {addr}; "
                 "set allow_private=true on the target if that receiver is intended"
             )
+    return str(infos[0][4][0])
+
+
+def post_pinned(url: str, address: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    """POST ``body`` to ``url`` over a connection to the already-checked ``address``; returns the status."""
+    import http.client
+    import ssl
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    sock = socket.create_connection((address, port), timeout=timeout)
+    conn: http.client.HTTPConnection
+    if https:
+        # Certificate checked against the URL's host name, not the pinned address.
+        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout)
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn.sock = sock
+    try:
+        conn.request("POST", path, body=body, headers={**headers, "Host": parts.netloc.rpartition("@")[2]})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
 
 
 def payload_for(event: OutboxEvent, fmt: str) -> dict[str, Any]:
@@ -124,7 +155,7 @@ def sign(secret: str, body: bytes) -> str:
 def send(event: OutboxEvent, target: WebhookTarget, sleep: Any = time.sleep) -> Delivery:
     """POST ``event`` to ``target`` with retries (exponential backoff on errors, 429 and 5xx)."""
     try:
-        check_url(target)
+        address = check_url(target)
     except InvalidInput as exc:
         return Delivery(event.id, target.url, False, 0, error=exc.message)
     body = json.dumps(payload_for(event, target.format), default=str).encode()
@@ -133,17 +164,16 @@ def send(event: OutboxEvent, target: WebhookTarget, sleep: Any = time.sleep) -> 
         headers[SIGNATURE_HEADER] = sign(target.secret, body)
     status, error = None, ""
     for attempt in range(1, target.attempts + 1):
-        request = urllib.request.Request(target.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=target.timeout_s) as response:  # noqa: S310 (checked)
-                status = response.status
-            return Delivery(event.id, target.url, True, attempt, status)
-        except urllib.error.HTTPError as exc:
-            status, error = exc.code, f"HTTP {exc.code}"
-            if exc.code < 500 and exc.code != 429:
+            status = post_pinned(target.url, address, body, headers, target.timeout_s)
+        except OSError as exc:
+            error = str(exc)
+        else:
+            if 200 <= status < 300:
+                return Delivery(event.id, target.url, True, attempt, status)
+            error = f"HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else "")
+            if status < 500 and status != 429:
                 return Delivery(event.id, target.url, False, attempt, status, error)
-        except (urllib.error.URLError, OSError) as exc:
-            error = str(getattr(exc, "reason", exc))
         if attempt < target.attempts:
             sleep(target.backoff_s * 2 ** (attempt - 1))
     log.warning("webhook %s failed after %d attempts: %s", target.url, target.attempts, error)

@@ -17,18 +17,24 @@ def training_frame(
     entity_df: pd.DataFrame, features: str | list[str], workspace: str | None = None
 ) -> pd.DataFrame:
     """Point-in-time correct training data for ``entity_df``: a feature service name or view:feature refs."""
+    from shipyard.governance.masking import mask_training_frame
     from shipyard.workspace import Workspace
 
-    return Workspace.open(workspace).features.training_frame(entity_df, features)
+    ws = Workspace.open(workspace)
+    refs = features if isinstance(features, list) else ws.features.feature_refs(features)
+    # Sensitive columns come back masked unless the OS user holds a grant (`shipyard access grant`).
+    return mask_training_frame(ws, ws.features.training_frame(entity_df, features), refs)
 
 
 def online_features(
     entity_rows: list[dict[str, Any]], feature_refs: list[str], workspace: str | None = None
 ) -> pd.DataFrame:
     """Latest online feature values for ``entity_rows`` from the workspace's online store."""
+    from shipyard.governance.masking import mask_training_frame
     from shipyard.workspace import Workspace
 
-    return Workspace.open(workspace).features.online_features(entity_rows, feature_refs)
+    ws = Workspace.open(workspace)
+    return mask_training_frame(ws, ws.features.online_features(entity_rows, feature_refs), feature_refs)
 
 
 __all__ = ["online_features", "training_frame"]

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 import shipyard
-from shipyard.server.auth import require_token
+from shipyard.server.auth import enforce_policy
 from shipyard.server.errors import install_error_handlers
+from shipyard.server.limits import BodySizeLimit
 from shipyard.server.routers import deployments, features, health, metrics, models, monitor, pipelines
 from shipyard.workspace import Workspace
 
 API_PREFIX = "/api/v1"
+
+# Routers mounted under /api/v1. Every route needs an entry in governance/route_policy.py.
+API_ROUTERS: list[ModuleType] = [health, features, pipelines, models, deployments, monitor]
+# Routers mounted at the root (Prometheus scrapes /metrics there).
+ROOT_ROUTERS: list[ModuleType] = [metrics]
 
 
 def create_app(
     workspace: Workspace, *, serve_deployments: bool = False, close_on_shutdown: bool = True
 ) -> FastAPI:
     """Build the REST app; with ``serve_deployments`` Triton starts with the app and loads every deployment."""
+    from shipyard.governance.service import governance_for
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -39,13 +47,14 @@ def create_app(
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # One app-wide dependency authorizes every route through the route policy table.
+        dependencies=[Depends(enforce_policy)],
     )
     app.state.workspace = workspace
     install_error_handlers(app)
-    app.include_router(health.router, prefix=API_PREFIX)
-    secured = [Depends(require_token)]
-    for module in (features, pipelines, models, deployments, monitor):
-        app.include_router(module.router, prefix=API_PREFIX, dependencies=secured)
-    # Prometheus scrapes /metrics at the root; its labels name deployments, so it sits behind the token too.
-    app.include_router(metrics.router, dependencies=secured)
+    app.add_middleware(BodySizeLimit, max_bytes=governance_for(workspace).settings.max_body_bytes)
+    for module in API_ROUTERS:
+        app.include_router(module.router, prefix=API_PREFIX)
+    for module in ROOT_ROUTERS:
+        app.include_router(module.router)
     return app

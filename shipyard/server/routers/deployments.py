@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
+from shipyard.governance.inputs import identifier
 from shipyard.server.auth import get_workspace
 from shipyard.workspace import Workspace
 
@@ -37,7 +38,7 @@ def list_deployments(ws: Workspace = Depends(get_workspace)) -> Any:
 @router.get("/deployments/{name}")
 def get_deployment(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
     """One deployment by name."""
-    return jsonable_encoder(ws.deployments.get(name))
+    return jsonable_encoder(ws.deployments.get(identifier(name, "name", kind="name")))
 
 
 @router.post("/deployments", status_code=201)
@@ -49,17 +50,17 @@ def deploy(body: DeployRequest, ws: Workspace = Depends(get_workspace)) -> Any:
 @router.post("/deployments/{name}/predict")
 def predict(name: str, body: PredictRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Look up online features for the entities, run the model on Triton, log and return predictions."""
-    return jsonable_encoder(ws.deployments.predict(name, body.entities))
+    return jsonable_encoder(ws.deployments.predict(identifier(name, "name", kind="name"), body.entities))
 
 
 @router.post("/deployments/{name}/rollback")
 def rollback(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
     """Serve the version this deployment served before the current one."""
-    return jsonable_encoder(ws.deployments.rollback(name))
+    return jsonable_encoder(ws.deployments.rollback(identifier(name, "name", kind="name")))
 
 
 @router.delete("/deployments/{name}", status_code=204)
 def delete(name: str, ws: Workspace = Depends(get_workspace)) -> Response:
     """Stop serving a deployment and forget it (the registered model stays)."""
-    ws.deployments.delete(name)
+    ws.deployments.delete(identifier(name, "name", kind="name"))
     return Response(status_code=204)

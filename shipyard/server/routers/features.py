@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from shipyard.server.auth import get_workspace
+from shipyard.server.auth import current_principal, get_workspace
 from shipyard.workspace import Workspace
 
 router = APIRouter(tags=["features"])
@@ -61,7 +61,9 @@ def search(
 @router.get("/features/views/{name}")
 def describe(name: str, stats: bool = True, ws: Workspace = Depends(get_workspace)) -> Any:
     """One feature view: schema, owner, source, TTL, freshness, availability, offline stats, lineage."""
-    return jsonable_encoder(ws.features.describe(name, with_stats=stats))
+    from shipyard.governance.inputs import identifier
+
+    return jsonable_encoder(ws.features.describe(identifier(name, "name", kind="view"), with_stats=stats))
 
 
 @router.post("/features/define")
@@ -89,12 +91,22 @@ def materialize(body: MaterializeRequest, ws: Workspace = Depends(get_workspace)
 
 
 @router.post("/features/online")
-def online(body: OnlineRequest, ws: Workspace = Depends(get_workspace)) -> Any:
-    """Online feature values for entity rows, from a feature service or explicit references."""
+def online(body: OnlineRequest, request: Request, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Online feature values for entity rows; sensitive columns are masked unless the caller has a grant."""
     from shipyard.errors import InvalidInput
+    from shipyard.governance.inputs import feature_ref
+    from shipyard.governance.masking import guarded_read
 
     if bool(body.feature_service) == bool(body.features):
         raise InvalidInput("give exactly one of 'feature_service' or 'features'")
-    refs = body.features or ws.features.feature_refs(str(body.feature_service))
+    refs = [feature_ref(r) for r in body.features] if body.features else None
+    refs = refs or ws.features.feature_refs(str(body.feature_service))
+    rows = guarded_read(
+        ws,
+        current_principal(request),
+        request.state.project,
+        refs,
+        lambda: ws.features.online_records(body.entities, refs),
+    )
     # A Response skips FastAPI's jsonable_encoder walk, ~5x the cost of json.dumps on 100 x 50 values.
-    return JSONResponse({"rows": ws.features.online_records(body.entities, refs)})
+    return JSONResponse({"rows": rows})

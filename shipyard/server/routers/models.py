@@ -9,6 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
 from shipyard.server.auth import get_workspace
+from shipyard.server.routers._paths import ModelName
 from shipyard.workspace import Workspace
 
 router = APIRouter(tags=["models"])
@@ -21,7 +22,7 @@ def list_models(ws: Workspace = Depends(get_workspace)) -> Any:
 
 
 @router.get("/models/{name}/{ref}")
-def resolve(name: str, ref: str, ws: Workspace = Depends(get_workspace)) -> Any:
+def resolve(name: ModelName, ref: str, ws: Workspace = Depends(get_workspace)) -> Any:
     """A model version by alias (``champion``) or number."""
     return jsonable_encoder(ws.registry.resolve(name, ref))
 
@@ -34,7 +35,7 @@ class PromoteRequest(BaseModel):
 
 
 @router.post("/models/{name}/promote")
-def promote(name: str, body: PromoteRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+def promote(name: ModelName, body: PromoteRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Move an alias to a version through the promotion gates; scored on the candidate's reference sample."""
     return jsonable_encoder(
         ws.registry.promote(name, body.version, body.alias, body.gates or None, None, body.tolerance)

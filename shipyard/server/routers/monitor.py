@@ -10,7 +10,7 @@ from fastapi.encoders import jsonable_encoder as to_jsonable
 from pydantic import BaseModel, Field
 
 from shipyard.server.auth import get_workspace
-from shipyard.server.routers._paths import workspace_path
+from shipyard.server.routers._paths import ResourceName, workspace_path
 from shipyard.workspace import Workspace
 
 router = APIRouter(tags=["monitor"])
@@ -37,7 +37,7 @@ def drift(body: DriftRequest, ws: Workspace = Depends(get_workspace)) -> Any:
 
 
 @router.get("/monitor/deployments/{name}/drift")
-def deployment_drift(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
+def deployment_drift(name: ResourceName, ws: Workspace = Depends(get_workspace)) -> Any:
     """Drift of a deployment's logged traffic against its training reference."""
     return ws.monitor.deployment_drift(name).to_dict()
 
@@ -57,7 +57,7 @@ class ProfileRequest(BaseModel):
 
 
 @router.post("/monitor/deployments/{name}/profile")
-def capture_profile(name: str, body: ProfileRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+def capture_profile(name: ResourceName, body: ProfileRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Capture the deployment's reference profile from a training frame in the workspace."""
     from shipyard.monitor.profile import profile_payload
 
@@ -66,7 +66,7 @@ def capture_profile(name: str, body: ProfileRequest, ws: Workspace = Depends(get
 
 
 @router.post("/monitor/deployments/{name}/labels")
-def ingest_labels(name: str, body: LabelsRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+def ingest_labels(name: ResourceName, body: LabelsRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Ingest delayed ground truth (request_id -> label)."""
     import pandas as pd
 
@@ -76,25 +76,28 @@ def ingest_labels(name: str, body: LabelsRequest, ws: Workspace = Depends(get_wo
 
 @router.get("/monitor/deployments/{name}/performance")
 def performance(
-    name: str, window: str = "1D", output: str = "probability", ws: Workspace = Depends(get_workspace)
+    name: ResourceName,
+    window: str = "1D",
+    output: str = "probability",
+    ws: Workspace = Depends(get_workspace),
 ) -> Any:
     """Labelled metrics per window."""
     return {"deployment": name, "windows": [asdict(w) for w in ws.monitor.performance(name, window, output)]}
 
 
 @router.get("/monitor/deployments/{name}/latency")
-def latency(name: str, window: str = "1h", ws: Workspace = Depends(get_workspace)) -> Any:
+def latency(name: ResourceName, window: str = "1h", ws: Workspace = Depends(get_workspace)) -> Any:
     """p50/p95/p99 latency and request rate per window."""
     return {"deployment": name, "windows": [asdict(w) for w in ws.monitor.latency(name, window)]}
 
 
 @router.post("/monitor/deployments/{name}/run")
-def run_checks(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
+def run_checks(name: ResourceName, ws: Workspace = Depends(get_workspace)) -> Any:
     """One monitoring pass over new traffic (windows, alerts, webhooks, retraining)."""
     return to_jsonable(ws.monitor.run_checks(name))
 
 
 @router.get("/monitor/deployments/{name}/status")
-def status(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
+def status(name: ResourceName, ws: Workspace = Depends(get_workspace)) -> Any:
     """Recent windows, open alerts, retraining runs and monitor events."""
     return to_jsonable(ws.monitor.status(name))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field, model_validator
 
+from shipyard.governance.inputs import identifier
 from shipyard.server.auth import get_workspace
 from shipyard.server.routers._paths import workspace_path
 from shipyard.workspace import Workspace
@@ -75,13 +76,13 @@ def promote(body: PromoteRequest, ws: Workspace = Depends(get_workspace)) -> Any
 @router.get("/pipelines/runs/{run_id}")
 def get_run(run_id: str, ws: Workspace = Depends(get_workspace)) -> Any:
     """One pipeline run with its steps."""
-    return jsonable_encoder(ws.pipelines.get_run(run_id))
+    return jsonable_encoder(ws.pipelines.get_run(identifier(run_id, "run_id", kind="name")))
 
 
 @router.get("/pipelines/{name}")
 def show(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
     """The pipeline's recorded spec: steps, edges, parameters, resources, source notebook hash."""
-    return ws.pipelines.spec(name)
+    return ws.pipelines.spec(identifier(name, "name", kind="name"))
 
 
 @router.get("/pipelines/{name}/runs")
@@ -89,12 +90,15 @@ def list_runs(
     name: str, limit: int = Query(20, ge=1, le=1000), ws: Workspace = Depends(get_workspace)
 ) -> Any:
     """Recorded runs of the pipeline, newest first."""
-    return {"runs": jsonable_encoder(ws.pipelines.list_runs(name, limit))}
+    return {"runs": jsonable_encoder(ws.pipelines.list_runs(identifier(name, "name", kind="name"), limit))}
 
 
 @router.post("/pipelines/{name}/runs")
 def run(name: str, body: RunRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Materialize the pipeline's assets in-process; returns per-step status."""
+    identifier(name, "name", kind="name")
+    for key in body.params:
+        identifier(key, f"params.{key}", kind="parameter")
     return jsonable_encoder(
         ws.pipelines.run(
             name, body.params, force=body.force, strict_resources=body.strict_resources, ray=body.ray
