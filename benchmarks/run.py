@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bench_pipeline",
     "bench_calibration",
     "bench_tuning",
+    "bench_governance",
 ]
 
 

@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from shipyard.errors import InvalidInput
+from shipyard.governance.settings import GovernanceSettings
 
 CONFIG_FILENAME = "shipyard.toml"
 
@@ -97,6 +98,7 @@ class ShipyardConfig(BaseSettings):
     monitor: MonitorSettings = MonitorSettings()
     ray: RaySettings = RaySettings()
     server: ServerSettings = ServerSettings()
+    governance: GovernanceSettings = GovernanceSettings()
 
     _toml_path: ClassVar[Path | None] = None
 
@@ -152,14 +154,25 @@ def default_toml(project: str) -> str:
     data: dict[str, Any] = ShipyardConfig.model_construct().model_dump()
     data["project"]["name"] = project
     for section, values in data.items():
-        lines.append(f"[{section}]")
-        for key, value in values.items():
-            lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
+        _toml_table(lines, section, values)
     return "\n".join(lines)
 
 
+def _toml_table(lines: list[str], name: str, values: dict[str, Any]) -> None:
+    # Scalars first, then nested models as [name.key] sub-tables (TOML forbids keys after a sub-table).
+    lines.append(f"[{name}]")
+    nested = {k: v for k, v in values.items() if isinstance(v, dict)}
+    for key, value in values.items():
+        if key not in nested:
+            lines.append(f"{key} = {_toml_value(value)}")
+    lines.append("")
+    for key, value in nested.items():
+        _toml_table(lines, f"{name}.{key}", value)
+
+
 def _toml_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

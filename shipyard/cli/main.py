@@ -6,6 +6,8 @@ import typer
 
 import shipyard
 from shipyard.cli import (
+    access_cmd,
+    audit_cmd,
     catalog_cmd,
     demo_cmd,
     deploy_cmd,
@@ -54,6 +56,8 @@ app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(monitor_cmd.app, name="monitor")
 app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(access_cmd.app, name="access")
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def run() -> None:

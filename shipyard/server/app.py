@@ -13,13 +13,22 @@ import shipyard
 from shipyard.server.auth import enforce_policy
 from shipyard.server.errors import install_error_handlers
 from shipyard.server.limits import BodySizeLimit
-from shipyard.server.routers import deployments, features, health, metrics, models, monitor, pipelines
+from shipyard.server.routers import (
+    catalog,
+    deployments,
+    features,
+    health,
+    metrics,
+    models,
+    monitor,
+    pipelines,
+)
 from shipyard.workspace import Workspace
 
 API_PREFIX = "/api/v1"
 
 # Routers mounted under /api/v1. Every route needs an entry in governance/route_policy.py.
-API_ROUTERS: list[ModuleType] = [health, features, pipelines, models, deployments, monitor]
+API_ROUTERS: list[ModuleType] = [health, features, pipelines, models, deployments, monitor, catalog]
 # Routers mounted at the root (Prometheus scrapes /metrics there).
 ROOT_ROUTERS: list[ModuleType] = [metrics]
 

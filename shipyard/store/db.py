@@ -49,14 +49,15 @@ class MetadataStore:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with _upgrade_lock, self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            try:
+        try:
+            # Connecting is inside: a corrupted SQLite file fails here, and gets the same actionable message.
+            with _upgrade_lock, self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
-            except Exception as exc:  # noqa: BLE001 - re-raised with the URL a user can check
-                raise EngineUnavailable(
-                    f"metadata store at {self.engine.url!r} could not be migrated: {exc}"
-                ) from exc
+        except Exception as exc:  # noqa: BLE001 - re-raised with the URL a user can check
+            raise EngineUnavailable(
+                f"metadata store at {self.engine.url!r} could not be opened or migrated: {exc}"
+            ) from exc
 
     def current_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
