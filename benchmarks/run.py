@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench_features",
     "bench_pipeline",
     "bench_calibration",
+    "bench_prediction_log",
     "bench_tuning",
     "bench_governance",
 ]

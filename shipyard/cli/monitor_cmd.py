@@ -53,7 +53,7 @@ def drift(
     as_json: JsonOpt = False,
 ) -> None:
     """Per-feature drift (KS, chi-square, PSI) against calibrated thresholds, with the overall decision."""
-    from shipyard.monitor.service import compute_drift, drift_policy
+    from shipyard.monitor.drift_files import compute_drift, drift_policy
 
     with handled(as_json):
         policy = drift_policy(min_effect=min_effect, min_ks=min_ks, min_w=min_w)
@@ -110,7 +110,7 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Write Evidently's HTML data-drift report for a window."""
-    from shipyard.monitor.service import drift_report
+    from shipyard.monitor.drift_files import drift_report
 
     with handled(as_json):
         if name is None:
@@ -216,3 +216,32 @@ def status(
     with handled(as_json):
         with _ws(workspace) as ws:
             emit(ws.monitor.status(name), as_json)
+
+
+@app.command("schedule")
+def schedule(
+    cron: Annotated[
+        str, typer.Option(help="Cron expression of the schedule (UTC), e.g. '*/15 * * * *' or '@hourly'.")
+    ] = "*/15 * * * *",
+    deployment: Annotated[
+        list[str] | None,
+        typer.Option("--deployment", "-d", help="Monitor only these deployments (repeat); default: all."),
+    ] = None,
+    sensor_interval: Annotated[
+        int, typer.Option(help="Seconds between ticks of the new-partition sensor.")
+    ] = 60,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Code location file to write (default .shipyard/monitor/definitions.py)."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the Dagster code location (schedule + new-partition sensor) that runs the monitoring passes."""
+    from shipyard.monitor.scheduling import ScheduleOptions
+
+    with handled(as_json):
+        options = ScheduleOptions(cron, list(deployment or []), sensor_interval, out)
+        with _ws(workspace) as ws:
+            result = ws.monitor.write_schedule(options)
+        emit(result, as_json, lambda r: f"wrote {r.path}\nserve it with: {r.command}")

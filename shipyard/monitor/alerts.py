@@ -1,11 +1,12 @@
-"""Alert rules, the sustained-breach rule, and one monitoring pass over a deployment's new traffic.
+"""Alert rules, the sustained-breach rule, and the checks of one monitoring pass.
 
-A pass (``run_checks``) takes the predictions logged since the last pass, cuts them into windows of
-``window_rows`` rows (an incomplete tail waits for the next pass), and for each window records calibrated
-drift and latency in the deployment's window history. A feature alerts when it drifted in at least
-``breach_k`` of the last ``breach_n`` windows (one alert per breach: it re-arms once the count falls back
-below ``breach_k``); latency alerts the same way on ``latency_p95_ms``; performance alerts when a labelled
-metric falls ``performance_drop`` below its baseline. Alerts become outbox events (``monitor.alert``),
+A pass (``passes.run_pass``) reads the prediction-log partitions indexed since the last pass;
+``run_checks`` cuts those rows into windows of ``window_rows`` rows (an incomplete tail waits for the next
+pass) and for each window records calibrated drift and latency in the deployment's window history. A
+feature alerts when it drifted in at least ``breach_k`` of the last ``breach_n`` windows (one alert per
+breach: it re-arms once the count falls back below ``breach_k``); latency alerts the same way on
+``latency_p95_ms``; performance alerts when a labelled metric falls ``performance_drop`` below its baseline
+(from the rules, else the registry's validation metric). Alerts become outbox events (``monitor.alert``),
 are sent to the webhooks, and may start the retraining pipeline (event ``monitor.retrain``); the
 candidate it registers is promoted only through the registry's gates, never here.
 """
@@ -98,6 +99,12 @@ class MonitorState(BaseModel):
 
     last_ts: datetime | None = None
     last_request_ids: list[str] = Field(default_factory=list)
+    partition_cursor: int = Field(default=0, description="highest prediction-log partition id read")
+    recent_partitions: list[int] = Field(
+        default_factory=list, description="ids read that are close below the cursor (late commits)"
+    )
+    pending_file: str = Field(default="", description="rows of the incomplete last window (Parquet)")
+    checked_at: datetime | None = None
     windows: list[dict[str, Any]] = Field(default_factory=list)
     open_alerts: list[str] = Field(default_factory=list)
     retrains: list[dict[str, Any]] = Field(default_factory=list)
@@ -122,14 +129,10 @@ def save_json(path: Path, value: BaseModel) -> None:
 
 
 def run_checks(
-    service: MonitorService, deployment: str, rules: MonitorRules, state: MonitorState
+    service: MonitorService, deployment: str, rules: MonitorRules, state: MonitorState, logged: pd.DataFrame
 ) -> CheckResult:
-    """One pass over the traffic logged since ``state``; updates ``state`` in place."""
+    """Check the full windows of ``logged`` (new rows, oldest first); updates ``state`` in place."""
     result = CheckResult(deployment)
-    logged = service.read_predictions(deployment, state.last_ts)
-    if state.last_request_ids and not logged.empty:
-        # ``since`` is inclusive: rows sharing the last pass's final timestamp were already checked.
-        logged = logged[~logged["request_id"].isin(set(state.last_request_ids))]
     full = len(logged) // rules.window_rows
     result.pending_rows = len(logged) - full * rules.window_rows
     for i in range(full):
@@ -195,8 +198,6 @@ def _window_alerts(state: MonitorState, rules: MonitorRules) -> list[Alert]:
 def _performance_alert(
     service: MonitorService, deployment: str, rules: MonitorRules, state: MonitorState
 ) -> Alert | None:
-    if rules.baseline is None:
-        return None
     try:
         windows = service.performance(deployment, freq="1D")
     except ShipyardError:
@@ -205,17 +206,25 @@ def _performance_alert(
     subject = f"performance:{rules.metric}"
     if not values:
         return None
+    # No baseline in the rules: the validation metric the registry recorded for the deployed version.
+    baseline = (
+        rules.baseline if rules.baseline is not None else service.validation_metric(deployment, rules.metric)
+    )
+    if baseline is None:
+        return None
     lower_is_better = rules.metric in ("rmse", "mae", "ece")
     now = values[-1]
-    drop = (now - rules.baseline) if lower_is_better else (rules.baseline - now)
+    drop = (now - baseline) if lower_is_better else (baseline - now)
     if drop <= rules.performance_drop:
         state.open_alerts = [a for a in state.open_alerts if a != subject]
         return None
     if subject in state.open_alerts:
         return None
     state.open_alerts = sorted({*state.open_alerts, subject})
-    message = f"{rules.metric} is {now:.4f} against a baseline of {rules.baseline:.4f} (drop {drop:.4f})"
-    return Alert("performance", rules.metric, message, detail={"value": now, "baseline": rules.baseline})
+    source = "rules" if rules.baseline is not None else "registry"
+    message = f"{rules.metric} is {now:.4f} against a baseline of {baseline:.4f} ({source}; drop {drop:.4f})"
+    detail = {"value": now, "baseline": baseline, "baseline_source": source}
+    return Alert("performance", rules.metric, message, detail=detail)
 
 
 def alert_payload(deployment: str, alert: Alert) -> dict[str, Any]:

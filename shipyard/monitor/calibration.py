@@ -42,7 +42,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from shipyard.errors import InvalidInput
-from shipyard.monitor.drift import DriftReport, FeatureDrift, _js, _psi
+from shipyard.monitor.drift import DriftReport, FeatureDrift, _js, _psi, not_computable
 from shipyard.monitor.profile import FeatureProfile, ReferenceProfile, window_cells
 
 _CACHE: dict[tuple[Any, ...], tuple[float, float, float]] = {}
@@ -134,7 +134,8 @@ def _feature(
     if fp.kind == "categorical":
         base["unseen_categories"] = unseen
         base["unseen_rate"] = float(cur[-2] / max(n_cur_values, 1)) if fp.known_levels is not None else None
-    if m < policy.min_rows:
+    blocked = not_computable(m, n_ref_values, n_cur_values, policy.min_rows)
+    if blocked:
         return FeatureDrift(
             **base,
             statistic=0.0,
@@ -142,7 +143,7 @@ def _feature(
             threshold=0.0,
             drifted=False,
             status="not_computable",
-            reasons=[f"only {m} rows in the window; at least {policy.min_rows} are needed"],
+            reasons=[blocked],
         )
     probs = _smoothed(ref)
     chi2 = float(_pearson(cur, m * probs))

@@ -53,6 +53,7 @@ class DriftPolicy(BaseModel):
     bins: int = Field(default=10, ge=2)
     eps: float = Field(default=1e-4, gt=0)
     max_categories: int = Field(default=20, ge=1)
+    min_rows: int = Field(default=30, ge=1, description="a smaller current window is not computable")
 
     def judge(self, kind: Kind, stats: dict[str, Any], threshold: float) -> list[str]:
         """The reasons a feature drifted (empty: it did not)."""
@@ -149,16 +150,27 @@ def compute_drift(
         computed = [stats_of(pair) for pair in pairs]
     results = {}
     for col, (kind, stats) in zip(columns, computed, strict=True):
-        reasons = policy.judge(kind, stats, threshold)
+        blocked = not_computable(len(current), stats["n_reference"], stats["n_current"], policy.min_rows)
+        reasons = [blocked] if blocked else policy.judge(kind, stats, threshold)
         results[col] = FeatureDrift(
             kind=kind,
             method="ks" if kind == "numeric" else "chi2",
             threshold=threshold,
-            drifted=bool(reasons),
+            drifted=bool(reasons) and not blocked,
             reasons=reasons,
+            status="not_computable" if blocked else "ok",
             **stats,
         )
     return DriftReport(drift_detected=any(f.drifted for f in results.values()), features=results)
+
+
+def not_computable(rows: int, ref_values: int, cur_values: int, min_rows: int) -> str:
+    """Why a feature cannot be judged in a window of ``rows`` rows ('' when it can)."""
+    if rows < min_rows:
+        return f"only {rows} rows in the window; at least {min_rows} are needed"
+    if ref_values == 0 and cur_values == 0:
+        return "no values in either window (all missing, NaN or inf); nothing to compare"
+    return ""
 
 
 def _select_features(reference: pd.DataFrame, current: pd.DataFrame, features: list[str] | None) -> list[str]:

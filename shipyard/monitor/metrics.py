@@ -12,7 +12,8 @@ Series (labels in braces):
 * ``shipyard_drift_breached_features{deployment}``: features that drifted in the latest checked window;
 * ``shipyard_drift_feature_breached{deployment, feature}``: 1 when the feature drifted in that window;
 * ``shipyard_monitor_windows_total{deployment}``: windows checked;
-* ``shipyard_alerts_total{deployment, kind}``: alerts fired (drift, latency, performance).
+* ``shipyard_alerts_total{deployment, kind}``: alerts fired (drift, latency, performance);
+* ``shipyard_prediction_errors_total{deployment, code}``: failed prediction requests (``record_failure``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class MonitorMetrics:
         self.feature_breached: dict[tuple[str, str], float] = {}
         self.windows: dict[str, float] = {}
         self.alerts: dict[tuple[str, str], float] = {}
+        self.failures: dict[tuple[str, str], float] = {}
         # Values live in these dicts, read by a custom collector, rather than in prometheus_client metric
         # objects: importing Feast sets PROMETHEUS_MULTIPROC_DIR, which turns every metric object into a
         # per-process mmap shared by name, so two workspaces in one process would add up each other's counts.
@@ -64,6 +66,12 @@ class MonitorMetrics:
             for value in seconds:
                 buckets[bisect_left(LATENCY_BUCKETS, value)] += 1  # le: value <= bound
             self.latency_sum[deployment] = self.latency_sum.get(deployment, 0.0) + sum(seconds)
+
+    def record_failure(self, deployment: str, code: str) -> None:
+        """Count one failed prediction request of ``deployment`` (``code``: the error code, e.g. not_found)."""
+        with self._lock:
+            key = (deployment, code)
+            self.failures[key] = self.failures.get(key, 0.0) + 1
 
     def record_checks(self, result: CheckResult) -> None:
         """Drift gauges from the pass's latest window, and its window and alert counts."""
@@ -106,6 +114,7 @@ class _Collector:
                 "feature": dict(m.feature_breached),
                 "windows": dict(m.windows),
                 "alerts": dict(m.alerts),
+                "failures": dict(m.failures),
             }
         predictions = CounterMetricFamily(
             "shipyard_predictions",
@@ -153,3 +162,11 @@ class _Collector:
         for labels, value in sorted(snap["alerts"].items()):
             alerts.add_metric(list(labels), value)
         yield alerts
+        failures = CounterMetricFamily(
+            "shipyard_prediction_errors",
+            "Prediction requests that failed, by error code (error rate = errors / (errors + predictions))",
+            labels=["deployment", "code"],
+        )
+        for labels, value in sorted(snap["failures"].items()):
+            failures.add_metric(list(labels), value)
+        yield failures

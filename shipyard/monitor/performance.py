@@ -128,12 +128,57 @@ def metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
         out["f1"] = float(f1_score(y, predicted, zero_division=0))
         out["precision"] = float(precision_score(y, predicted, zero_division=0))
         out["recall"] = float(recall_score(y, predicted, zero_division=0))
+        out |= _confusion_intervals(y, predicted)
         out["ece"] = expected_calibration_error(y, score)
     else:
         err = score - y
         out["rmse"] = float(np.sqrt(np.mean(err**2)))
         out["mae"] = float(np.mean(np.abs(err)))
+        out |= _error_intervals(err)
     return out
+
+
+def _confusion_intervals(y: np.ndarray, predicted: np.ndarray, draws: int = 2000) -> dict[str, float]:
+    """95% bootstrap intervals of F1, precision and recall (resampling the confusion-matrix cells)."""
+    cells = np.array(
+        [
+            np.sum((predicted == 1) & (y == 1)),
+            np.sum((predicted == 1) & (y == 0)),
+            np.sum((predicted == 0) & (y == 1)),
+            np.sum((predicted == 0) & (y == 0)),
+        ],
+        dtype=np.float64,
+    )
+    # A row bootstrap of a confusion-matrix statistic is a multinomial draw of its four cells: exact, cheap.
+    rng = np.random.default_rng(0)
+    tp, fp, fn, _ = rng.multinomial(int(cells.sum()), cells / cells.sum(), size=draws).T.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = {
+            "precision": np.where(tp + fp > 0, tp / (tp + fp), 0.0),
+            "recall": np.where(tp + fn > 0, tp / (tp + fn), 0.0),
+            "f1": np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0),
+        }
+    out = {}
+    for name, v in values.items():
+        out[f"{name}_low"], out[f"{name}_high"] = (float(q) for q in np.quantile(v, [0.025, 0.975]))
+    return out
+
+
+def _error_intervals(err: np.ndarray) -> dict[str, float]:
+    """95% normal-approximation intervals of MAE and RMSE (via the mean squared error)."""
+    n = err.size
+    if n < 2:
+        return {}
+    half = 1.96 / math.sqrt(n)
+    mae_half = half * float(np.std(np.abs(err), ddof=1))
+    mse, mse_half = float(np.mean(err**2)), half * float(np.std(err**2, ddof=1))
+    mae = float(np.mean(np.abs(err)))
+    return {
+        "mae_low": max(0.0, mae - mae_half),
+        "mae_high": mae + mae_half,
+        "rmse_low": math.sqrt(max(0.0, mse - mse_half)),
+        "rmse_high": math.sqrt(mse + mse_half),
+    }
 
 
 def _auc_interval(auc: float, positives: int, negatives: int) -> dict[str, float]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -11,17 +10,17 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from shipyard.errors import EngineUnavailable, InvalidInput, NotFound
-from shipyard.monitor import drift as drift_stats
 from shipyard.monitor.alerts import (
     CheckResult,
     MonitorRules,
     MonitorState,
     load_json_model,
-    run_checks,
     save_json,
 )
 from shipyard.monitor.calibration import CalibrationPolicy, calibrated_drift
 from shipyard.monitor.drift import DriftReport
+from shipyard.monitor.drift_files import compute_drift, drift_policy, drift_report, load_frame
+from shipyard.monitor.log_reader import read_prediction_log
 from shipyard.monitor.metrics import MonitorMetrics
 from shipyard.monitor.performance import (
     LabelIngest,
@@ -34,18 +33,24 @@ from shipyard.monitor.performance import (
     rolling_windows,
     save_labels,
 )
-from shipyard.monitor.prediction_log import PredictionLogWriter, WriterStats, read_prediction_log
+from shipyard.monitor.prediction_log import PredictionLogWriter, WriterStats
 from shipyard.monitor.profile import ReferenceProfile, build_profile
 from shipyard.monitor.records import PredictionRecord, check_deployment_name
 from shipyard.monitor.report import HtmlReport
+from shipyard.monitor.scheduling import ScheduleLocation, ScheduleOptions
 
 if TYPE_CHECKING:
     from shipyard.workspace import Workspace
 
-__all__ = ["MonitorService", "PredictionRecord", "DriftReport", "compute_drift", "load_frame"]
-
-FRAME_SUFFIXES = (".parquet", ".csv")
-RULES = ("calibrated", "classic")
+__all__ = [
+    "MonitorService",
+    "PredictionRecord",
+    "DriftReport",
+    "compute_drift",
+    "drift_policy",
+    "drift_report",
+    "load_frame",
+]
 
 
 class MonitorService:
@@ -80,6 +85,10 @@ class MonitorService:
         self._log_writer().log(deployment, model_version, records)
         # After the writer validated them, so rejected batches are not counted.
         self.metrics.record_predictions(deployment, model_version, records)
+
+    def record_failure(self, deployment: str, code: str) -> None:
+        """Count a failed prediction request (the predict path calls this; it feeds the error rate)."""
+        self.metrics.record_failure(deployment, code)
 
     def flush(self) -> None:
         """Write every queued record now (Parquet partition + index row)."""
@@ -260,17 +269,50 @@ class MonitorService:
         return load_json_model(self.monitor_dir(deployment) / "rules.json", MonitorRules, "monitor rules")
 
     def run_checks(self, deployment: str) -> CheckResult:
-        """One monitoring pass over new traffic: windows, sustained-breach alerts, webhooks, retraining."""
-        from shipyard.monitor.actions import act_on_alerts
+        """One monitoring pass over partitions logged since the last: windows, alerts, webhooks, retraining."""
+        from shipyard.monitor.passes import run_pass
 
-        rules = self.rules(deployment)
-        state_path = self.monitor_dir(deployment) / "state.json"
-        state = load_json_model(state_path, MonitorState, "monitor state")
-        result = run_checks(self, deployment, rules, state)
-        act_on_alerts(self._ws, result, rules, state)
-        save_json(state_path, state)
-        self.metrics.record_checks(result)
-        return result
+        self.deployment_profile(deployment)  # an unknown deployment fails before any state is written
+        return run_pass(self._ws, self, deployment)
+
+    def unread_partitions(self, deployment: str) -> int:
+        """Prediction-log partitions of ``deployment`` that its next pass would read."""
+        from shipyard.monitor.passes import unread_partitions
+
+        return unread_partitions(self._ws, self, check_deployment_name(deployment))
+
+    def unread_labels(self, deployment: str) -> int:
+        """Label batches of ``deployment`` ingested since its last pass."""
+        from shipyard.monitor.passes import unread_labels
+
+        return unread_labels(self, check_deployment_name(deployment))
+
+    def log_cursor(self, deployment: str) -> int:
+        """Id of the newest prediction-log partition of ``deployment`` (0: nothing logged yet)."""
+        from shipyard.monitor.log_reader import latest_partition
+
+        return latest_partition(self._ws.store, check_deployment_name(deployment))
+
+    def deployment_names(self) -> list[str]:
+        """Names of this project's deployments (what a schedule monitors when given none)."""
+        from sqlalchemy import select
+
+        from shipyard.store.models import Deployment
+
+        with self._ws.store.session() as session:
+            query = select(Deployment.name).where(Deployment.project == self._ws.project)
+            return sorted(session.scalars(query))
+
+    def write_schedule(self, options: ScheduleOptions) -> ScheduleLocation:
+        """Write the Dagster code location (schedule + new-partition sensor) that runs the checks."""
+        from shipyard.monitor.scheduling import write_code_location
+
+        known = set(self.deployment_names())
+        for name in options.deployments:
+            if check_deployment_name(name) not in known:
+                raise NotFound(f"no deployment named {name!r}; list them with `shipyard deployments`")
+        default = self._ws.state_dir / "monitor" / "definitions.py"
+        return write_code_location(self._ws.root, options, default)
 
     def status(self, deployment: str) -> dict[str, Any]:
         """Recent windows, open alerts, retraining runs and monitor events of ``deployment``."""
@@ -285,6 +327,9 @@ class MonitorService:
         return {
             "deployment": deployment,
             "last_checked_ts": state.last_ts,
+            "checked_at": state.checked_at,
+            "partition_cursor": state.partition_cursor,
+            "unread_partitions": self.unread_partitions(deployment),
             "windows": state.windows[-10:],
             "open_alerts": state.open_alerts,
             "retrains": state.retrains[-10:],
@@ -299,6 +344,24 @@ class MonitorService:
                 for e in events
             ],
         }
+
+    def validation_metric(self, deployment: str, metric: str) -> float | None:
+        """``metric`` as the registry recorded it for the deployed model version (None if it has none)."""
+        from sqlalchemy import select
+
+        from shipyard.errors import ShipyardError
+        from shipyard.store.models import Deployment
+
+        with self._ws.store.session() as session:
+            row = session.scalars(select(Deployment).where(Deployment.name == deployment)).one_or_none()
+            if row is None:
+                return None
+            model, version = row.model_name, row.model_version
+        try:
+            value = self._ws.registry.resolve(model, version).metrics.get(metric)
+        except ShipyardError:
+            return None  # a model logged outside the registry: only a baseline in the rules applies
+        return float(value) if value is not None else None
 
     def _entity_keys(self, deployment: str) -> list[str]:
         from sqlalchemy import select
@@ -334,72 +397,3 @@ class MonitorService:
                     flush_interval_s=cfg.flush_interval_s,
                 )
             return self._writer
-
-
-def compute_drift(
-    reference: pd.DataFrame | Path | str,
-    current: pd.DataFrame | Path | str,
-    features: list[str] | None = None,
-    rule: str = "calibrated",
-    policy: CalibrationPolicy | None = None,
-) -> DriftReport:
-    """Drift of ``current`` against ``reference``, each a DataFrame or a .parquet/.csv path; no workspace needed.
-
-    ``rule="calibrated"`` (default) compares each statistic with a threshold calibrated from the reference
-    at this window size; ``"classic"`` is the issue-2 rule (Bonferroni p-values plus effect-size floors).
-    """
-    if rule not in RULES:
-        raise InvalidInput(f"rule {rule!r} is not known; use one of {', '.join(RULES)}")
-    ref, cur = load_frame(reference, "reference"), load_frame(current, "current")
-    if rule == "classic":
-        return drift_stats.compute_drift(ref, cur, features)
-    # Validates both frames and the feature list with the classic rule's messages.
-    columns = drift_stats._select_features(ref, cur, features)
-    return calibrated_drift(build_profile(ref, columns), cur, columns, policy)
-
-
-def load_frame(value: pd.DataFrame | Path | str, role: str) -> pd.DataFrame:
-    """``value`` itself, or the Parquet/CSV file it names; errors name the path."""
-    if isinstance(value, pd.DataFrame):
-        return value
-    if not isinstance(value, (str, os.PathLike)):
-        raise InvalidInput(f"{role} must be a DataFrame or a .parquet/.csv path, got {type(value).__name__}")
-    path = Path(value).expanduser()
-    suffix = path.suffix.lower()
-    if suffix not in FRAME_SUFFIXES:
-        raise InvalidInput(
-            f"{role} {path}: unsupported file type {suffix or '(none)'!r}; use .parquet or .csv"
-        )
-    if not path.exists():
-        raise NotFound(f"{role} {path} does not exist; check the path")
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        # pyarrow's ArrowInvalid and pandas' ParserError/EmptyDataError are ValueErrors.
-        kind = "Parquet" if suffix == ".parquet" else "CSV"
-        raise InvalidInput(f"{role} {path} cannot be read as {kind}: {exc}") from exc
-
-
-def drift_report(
-    reference: pd.DataFrame | Path | None, current: pd.DataFrame | Path | None, out: Path
-) -> HtmlReport:
-    """Evidently HTML drift report of ``current`` against ``reference`` (frames or paths); no workspace needed."""
-    from shipyard.monitor.report import write_drift_report
-
-    if reference is None or current is None:
-        raise InvalidInput("give a deployment, or both --reference and --current")
-    ref, cur = load_frame(reference, "reference"), load_frame(current, "current")
-    return write_drift_report(ref, cur, drift_stats._select_features(ref, cur, None), Path(out))
-
-
-def drift_policy(**knobs: Any) -> CalibrationPolicy:
-    """A ``CalibrationPolicy`` from keyword knobs; a bad value is ``InvalidInput`` naming the knob."""
-    from pydantic import ValidationError
-
-    try:
-        return CalibrationPolicy(**knobs)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"drift policy is not valid: {problems}") from exc

@@ -1,4 +1,4 @@
-"""``%monitor status|run|drift|latency|performance DEPLOYMENT``: the monitor loop from a notebook."""
+"""``%monitor status|run|drift|latency|performance DEPLOYMENT`` and ``%monitor schedule [DEPLOYMENT]``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from shipyard.errors import InvalidInput
 
-ACTIONS = ("status", "run", "drift", "latency", "performance")
-USAGE = "usage: %monitor status|run|drift|latency|performance DEPLOYMENT"
+ACTIONS = ("status", "run", "drift", "latency", "performance", "schedule")
+USAGE = "usage: %monitor status|run|drift|latency|performance DEPLOYMENT, or %monitor schedule [DEPLOYMENT]"
 
 
 def parse_monitor_line(line: str) -> tuple[str, str]:
@@ -17,6 +17,8 @@ def parse_monitor_line(line: str) -> tuple[str, str]:
         parts = shlex.split(line)
     except ValueError as exc:
         raise InvalidInput(f"%monitor {line!r}: {exc}; {USAGE}") from exc
+    if parts == ["schedule"]:
+        return "schedule", ""  # every deployment
     if len(parts) != 2 or parts[0] not in ACTIONS:
         raise InvalidInput(f"%monitor {line!r}: {USAGE}")
     return parts[0], parts[1]
@@ -28,6 +30,12 @@ def monitor_magic(session: Any, line: str) -> Any:
 
     action, name = parse_monitor_line(line)
     service = session.workspace.monitor
+    if action == "schedule":
+        from shipyard.monitor.scheduling import ScheduleOptions
+
+        location = service.write_schedule(ScheduleOptions(deployments=[name] if name else []))
+        title = f"Dagster code location for {name or 'every deployment'} (cron {location.cron})"
+        return Rows(["file", "serve it with"], [[location.path, location.command]], title)
     if action == "drift":
         report = service.deployment_drift(name)
         rows = [

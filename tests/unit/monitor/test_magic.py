@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, NotFound
 from shipyard.jupyter_ext.magics.monitor import monitor_magic, parse_monitor_line, register
 from shipyard.monitor import PredictionRecord
 
@@ -17,7 +17,9 @@ class fake_session:  # noqa: N801 (stands in for MagicSession without an IPython
         self.workspace = ws
 
 
-@pytest.mark.parametrize("line", ["", "status", "explode churn", "status a b", "status 'unclosed"])
+@pytest.mark.parametrize(
+    "line", ["", "status", "explode churn", "status a b", "status 'unclosed", "schedule a b"]
+)
 def test_bad_lines(line: str) -> None:
     with pytest.raises(InvalidInput, match="%monitor"):
         parse_monitor_line(line)
@@ -48,3 +50,12 @@ def test_register_adds_the_line_magic() -> None:
 
     register(Shell(), fake_session(None))
     assert seen["monitor"][0] == "line"
+
+
+def test_schedule_writes_the_code_location(workspace: Any) -> None:
+    table = monitor_magic(fake_session(workspace), "schedule")
+    [[path, command]] = table.rows
+    assert command == f"dagster dev -f {path}" and path.endswith("definitions.py")
+    assert "every deployment" in table.title
+    with pytest.raises(NotFound, match="no deployment named 'ghost'"):
+        monitor_magic(fake_session(workspace), "schedule ghost")

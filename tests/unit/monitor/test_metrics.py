@@ -113,3 +113,13 @@ print(a.exposition()[0].decode())
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert 'shipyard_predictions_total{deployment="churn",model_version="1"} 5.0' in out.stdout
+
+
+def test_failed_predictions_are_counted_per_error_code(workspace: Any) -> None:
+    workspace.monitor.record_failure("churn", "not_found")
+    workspace.monitor.record_failure("churn", "not_found")
+    workspace.monitor.record_failure("churn", "engine_unavailable")
+    got = _samples(workspace.monitor.metrics.exposition()[0].decode())
+    dep = ("deployment", "churn")
+    assert got[("shipyard_prediction_errors_total", (("code", "not_found"), dep))] == 2
+    assert got[("shipyard_prediction_errors_total", (("code", "engine_unavailable"), dep))] == 1

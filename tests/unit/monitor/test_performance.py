@@ -103,28 +103,27 @@ def test_performance_without_labels_is_not_found(workspace: Any) -> None:
         workspace.monitor.performance("churn")
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("request_id,score\nq1,1\n", "no 'label' column"),
-        ("request_id,label\nq1,yes\n", "finite numbers"),
-        ("request_id,label\n", "no rows"),
-        ("customer_id,label\n1,1\n", "needs request_id"),
-        ("\x00\x01garbage", "label"),
-    ],
-)
-def test_malformed_label_files_are_clear_errors(
-    workspace: Any, tmp_path: Path, content: str, message: str
-) -> None:
-    path = tmp_path / "labels.csv"
-    path.write_text(content)
-    with pytest.raises(InvalidInput) as info:
-        workspace.monitor.ingest_labels("churn", path)
-    assert message in info.value.message
-    assert not (workspace.monitor.monitor_dir("churn") / "labels").exists()  # nothing half-written
-
-
 def test_bad_window_frequency(workspace: Any, tmp_path: Path) -> None:
     log(workspace, 10)
     with pytest.raises(InvalidInput, match="pandas frequency"):
         workspace.monitor.latency("churn", "fortnightly")
+
+
+def test_metrics_carry_95_percent_intervals_that_narrow_with_more_rows() -> None:
+    rng = np.random.default_rng(2)
+
+    def widths(n: int) -> dict[str, float]:
+        y = (rng.random(n) < 0.4).astype(float)
+        score = np.clip(y * 0.3 + rng.random(n) * 0.7, 0, 1)
+        out = metrics(y, score)
+        for name in ("auc", "f1", "precision", "recall"):
+            assert out[f"{name}_low"] <= out[name] <= out[f"{name}_high"], (name, out)
+        return {k: out[f"{k}_high"] - out[f"{k}_low"] for k in ("f1", "precision", "recall")}
+
+    small, large = widths(200), widths(20_000)
+    assert all(large[k] < small[k] / 5 for k in small), (small, large)
+
+    err = rng.normal(0, 2, 5_000)
+    out = metrics(np.zeros(5_000) + 3.5, 3.5 + err)
+    for name in ("rmse", "mae"):
+        assert out[f"{name}_low"] < out[name] < out[f"{name}_high"] < out[f"{name}_low"] + 0.2, (name, out)

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from shipyard.errors import EngineUnavailable, InvalidInput, OperationFailed
-from shipyard.monitor.prediction_log import PredictionLogWriter, read_prediction_log
+from shipyard.monitor.log_reader import read_prediction_log
+from shipyard.monitor.prediction_log import PredictionLogWriter
 from shipyard.monitor.records import PredictionRecord
 from shipyard.store.db import MetadataStore
 from shipyard.store.models import PredictionLogPartition
