@@ -22,9 +22,15 @@ from shipyard.workspace import Workspace
 _bearer = HTTPBearer(auto_error=False, description="Token from `shipyard init` or `shipyard token create`")
 
 
-def get_workspace(request: Request) -> Workspace:
+def workspace_of(request: Request) -> Workspace:
+    """The workspace the app serves."""
     ws: Workspace = request.app.state.workspace
     return ws
+
+
+async def get_workspace(request: Request) -> Workspace:
+    """``Depends(get_workspace)``: async, so FastAPI resolves it on the event loop, not a worker thread hop."""
+    return workspace_of(request)
 
 
 def require_token(
@@ -32,7 +38,7 @@ def require_token(
 ) -> TokenInfo:
     """Verify the bearer token against the workspace's hashed tokens (raises ``Unauthorized``)."""
     secret = credentials.credentials if credentials is not None else None
-    return get_workspace(request).tokens.verify(secret)
+    return workspace_of(request).tokens.verify(secret)
 
 
 def authenticate(gov: Governance, secret: str | None) -> Principal:
@@ -66,7 +72,7 @@ def enforce_policy(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Principal:
     """Apply the route's policy (app-wide dependency); the principal lands on ``request.state``."""
-    ws = get_workspace(request)
+    ws = workspace_of(request)
     template = route_template(request)
     policy = policy_for(request.method, template)
     if policy is None:
