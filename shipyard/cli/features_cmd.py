@@ -213,7 +213,12 @@ def training_frame(
         if bool(service) == bool(feature):
             raise InvalidInput("give exactly one of --service or --feature")
         entity_df = read_frame(entities, "--entities")
-        frame = Workspace.open(workspace).features.training_frame(entity_df, service or list(feature or []))
+        ws = Workspace.open(workspace)
+        refs = list(feature or []) or ws.features.feature_refs(str(service))
+        from shipyard.governance.masking import mask_training_frame
+
+        # Sensitive columns are written masked unless this OS user holds a grant (`shipyard access grant`).
+        frame = mask_training_frame(ws, ws.features.training_frame(entity_df, service or refs), refs)
         write_frame_atomic(frame, out, "--out")
         emit(
             {"path": str(out), "rows": len(frame), "columns": list(frame.columns)},

@@ -93,7 +93,7 @@ def register(ipython: Any, session: Any) -> None:
             rows = [_pair(e) for e in opts.entity or []]
             if not rows:
                 raise InvalidInput("give at least one --entity KEY=VALUE, e.g. --entity customer_id=1001")
-            frame = features.online_features(rows, opts.refs)
+            frame = _masked(session.workspace, features.online_features(rows, opts.refs), opts.refs)
             return Table(
                 f"online values ({len(frame)} entities)",
                 list(frame.columns),
@@ -108,7 +108,12 @@ def register(ipython: Any, session: Any) -> None:
                 raise InvalidInput(f"no variable {name!r} in the notebook; create the entity DataFrame first")
             if bool(opts.refs) == bool(opts.service):
                 raise InvalidInput("give feature refs (view:feature ...) or --service NAME, not both")
-            frame = features.training_frame(ipython.user_ns[name], opts.service or list(opts.refs))
+            refs = list(opts.refs) or features.feature_refs(opts.service)
+            frame = _masked(
+                session.workspace,
+                features.training_frame(ipython.user_ns[name], opts.service or refs),
+                refs,
+            )
             ipython.user_ns[getattr(opts, "as") or "training_frame"] = frame
             return frame
         if command == "materialize":
@@ -131,6 +136,13 @@ def register(ipython: Any, session: Any) -> None:
         raise InvalidInput(f"unknown %feature subcommand {command!r}:\n{USAGE}")
 
     ipython.register_magic_function(feature, magic_kind="line_cell", magic_name="feature")
+
+
+def _masked(ws: Any, frame: Any, refs: list[str]) -> Any:
+    """Sensitive feature columns masked unless the notebook's user holds a grant (governance policy)."""
+    from shipyard.governance.masking import mask_training_frame
+
+    return mask_training_frame(ws, frame, refs)
 
 
 def _detail_table(detail: Any, asked: str) -> Table:

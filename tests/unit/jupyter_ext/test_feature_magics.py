@@ -12,6 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.examples.churn import create_example_workspace
 from shipyard.jupyter_ext.magics.features import Table
+from shipyard.workspace import Workspace
 
 CELL = """
 from datetime import timedelta
@@ -33,7 +34,6 @@ trend = FeatureView(
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from shipyard.workspace import Workspace
 
     path = create_example_workspace(tmp_path_factory.mktemp("magics") / "ws", customers=80)
     ws = Workspace.open(path)
@@ -186,3 +186,40 @@ def test_progress_bar_html_is_escaped_and_bounded() -> None:
     assert bar.done == 3
     assert "<img" not in bar._repr_html_() and "&lt;img" in bar._repr_html_()
     assert repr(bar) == "<b>t</b>: 3/3 <img src=x onerror=alert(1)>"
+
+
+def test_get_and_frame_mask_sensitive_columns_without_a_grant(shell: InteractiveShell, root: Path) -> None:
+    from dataclasses import asdict
+
+    from shipyard.governance import masking
+    from shipyard.governance.service import governance_for
+
+    ws = Workspace.open(root)  # the same store the magics' workspace reads
+    original = ws.catalog.get("feature_view", "customer_profile")
+    fields = {k: v for k, v in asdict(original).items() if k not in ("kind", "name", "id", "updated_at")}
+    fields["columns"] = [{"name": "monthly_charge", "type": "float", "sensitive": True}]
+    ws.catalog.upsert("feature_view", "customer_profile", **fields)
+    masking.invalidate()
+    try:
+        got = shell.run_line_magic(
+            "feature",
+            "get customer_profile:monthly_charge customer_profile:plan_tier --entity customer_id=100001",
+        )
+        row = dict(zip(got.headers, got.rows[0], strict=True))
+        assert row["monthly_charge"] == "" and row["plan_tier"] != ""  # None renders empty
+        shell.user_ns["ents"] = pd.DataFrame(
+            {"customer_id": [100_001], "event_timestamp": [pd.Timestamp.now(tz="UTC")]}
+        )
+        frame = shell.run_line_magic("feature", "frame ents customer_profile:monthly_charge")
+        assert frame["monthly_charge"].isna().all()
+        # With a grant to this OS user the value comes back, and the sensitive read is audited.
+        gov = governance_for(ws)
+        gov.access.grant(masking.local_user(), ws.project, "customer_profile", "monthly_charge")
+        masking.invalidate()
+        frame = shell.run_line_magic("feature", "frame ents customer_profile:monthly_charge")
+        assert frame["monthly_charge"].notna().all()
+        assert any(e.action == "features.read_sensitive" for e in gov.audit.entries())
+    finally:
+        ws.catalog.upsert("feature_view", "customer_profile", **{**fields, "columns": original.columns})
+        masking.invalidate()
+        ws.close()
