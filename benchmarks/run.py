@@ -21,6 +21,7 @@ BENCHMARKS = [
     "bench_prediction_log",
     "bench_tuning",
     "bench_governance",
+    "bench_serving",
 ]
 
 

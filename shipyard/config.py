@@ -67,6 +67,10 @@ class ServingSettings(BaseModel):
     tensorrt_precision: Literal["fp16", "fp32"] = Field(
         "fp32", description="TensorRT precision on GPU; fp16 is faster but may exceed parity_tolerance"
     )
+    protocol: Literal["http", "grpc"] = Field("http", description="how predictions reach Triton")
+    triton_grpc_url: str = Field(
+        "", description="host:port of an external Triton's gRPC endpoint (protocol = grpc)"
+    )
 
 
 class MonitorSettings(BaseModel):

@@ -18,6 +18,12 @@ def split_model_ref(value: str) -> tuple[str, str]:
     return name, ref or "champion"
 
 
+def _stderr_progress(stage: str, state: str, seconds: float | None) -> None:
+    # Step-by-step progress goes to stderr so `--json` keeps stdout to the one JSON document.
+    took = f" ({seconds:.2f}s)" if seconds is not None else ""
+    typer.echo(f"  {stage.replace('_', ' ')}: {state}{took}", err=True)
+
+
 deployments_app = typer.Typer(
     help="Deployments: list (default), show, rollback, delete.", invoke_without_command=True
 )
@@ -41,7 +47,7 @@ def deploy(
     with handled(as_json):
         model_name, ref = split_model_ref(model)
         with Workspace.open(workspace) as ws:
-            info = ws.deployments.deploy(model_name, ref, name)
+            info = ws.deployments.deploy(model_name, ref, name, progress=_stderr_progress)
         emit(
             info,
             as_json,

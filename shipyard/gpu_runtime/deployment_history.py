@@ -1,4 +1,6 @@
-"""The versions a deployment has served, oldest first: what ``rollback`` goes back to."""
+"""A deployment's files beside its record: the versions it served (what ``rollback`` goes back to), and the
+pending marker naming the Triton model a deploy in progress is writing (what a re-run cleans up after a kill).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import os
 from pathlib import Path
 
 MAX_ENTRIES = 50
+PENDING_FILE = "pending.json"
 
 
 def read_history(path: Path) -> list[str]:
@@ -39,3 +42,29 @@ def rollback_target(versions: list[str], current: str) -> tuple[str, list[str]] 
         if versions[i] != current:
             return versions[i], versions[: i + 1]
     return None
+
+
+def write_pending(path: Path, triton_model: str) -> None:
+    """Mark ``triton_model`` as being deployed (atomically, and durably before any model file is written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w") as fh:
+        fh.write(json.dumps({"triton_model": triton_model}))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_pending(path: Path) -> str | None:
+    """The Triton model an unfinished deploy was writing, or None."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    model = value.get("triton_model") if isinstance(value, dict) else None
+    return model if isinstance(model, str) and model else None
+
+
+def clear_pending(path: Path) -> None:
+    """Forget the pending marker (the deploy finished or was undone)."""
+    path.unlink(missing_ok=True)

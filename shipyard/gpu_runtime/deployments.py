@@ -8,8 +8,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shipyard.errors import Conflict, EngineUnavailable, InvalidInput, NotFound, OperationFailed
-from shipyard.gpu_runtime.deployment_history import push_version, read_history, rollback_target, write_history
+from shipyard.errors import Conflict, InvalidInput, NotFound, OperationFailed, ShipyardError
+from shipyard.gpu_runtime.deployment_history import (
+    PENDING_FILE,
+    clear_pending,
+    push_version,
+    read_history,
+    read_pending,
+    rollback_target,
+    write_history,
+    write_pending,
+)
 from shipyard.gpu_runtime.deployment_info import (
     DeploymentInfo,
     aligned_feature_refs,
@@ -21,7 +30,8 @@ from shipyard.gpu_runtime.deployment_stages import stage as _stage
 from shipyard.gpu_runtime.onnx_export import INPUT_NAME, OnnxModel, export_classifier
 from shipyard.gpu_runtime.predictions import PredictionResult, predict_rows
 from shipyard.gpu_runtime.serving_backend import runtime_of_model
-from shipyard.gpu_runtime.triton_repository import ServingOptions, remove_model, write_model
+from shipyard.gpu_runtime.triton_repository import ServingOptions, remove_leftovers, remove_model, write_model
+from shipyard.gpu_runtime.triton_supervisor import TritonSupervisor
 
 if TYPE_CHECKING:
     from shipyard.gpu_runtime.triton_client import TritonClient
@@ -40,10 +50,7 @@ class DeploymentService:
         self.ws = ws
         self.cfg = ws.config.serving
         self.repository = ws.path(self.cfg.model_repository)
-        self._server: TritonServer | None = None
-        self._client: TritonClient | None = None
-        self._loaded: set[str] = set()
-        self._server_lock = threading.RLock()
+        self._supervisor = TritonSupervisor(self.cfg, self.repository, ws.state_dir / "triton")
         self._deploy_lock = threading.Lock()
         self._recent: dict[str, tuple[float, DeploymentInfo]] = {}
 
@@ -51,69 +58,27 @@ class DeploymentService:
     @property
     def triton_url(self) -> str | None:
         """``host:port`` of the Triton HTTP endpoint in use (None until a local one has started)."""
-        if self.cfg.triton_url:
-            return self.cfg.triton_url
-        return self._server.url if self._server is not None and self._server.is_alive() else None
+        return self._supervisor.url
 
     @property
     def triton_server(self) -> TritonServer | None:
         """The local Triton this service supervises, if it started one."""
-        return self._server
+        return self._supervisor.server
 
     def _triton(self) -> TritonClient:
-        from shipyard.gpu_runtime.triton_client import TritonClient
-        from shipyard.gpu_runtime.triton_server import TritonServer
-
-        with self._server_lock:
-            if self._client is not None and (self._server is None or self._server.is_alive()):
-                return self._client
-            if self._client is not None:
-                self._client.close()
-            if self._server is not None:
-                # It died under us: collect what is left of it before starting a fresh one.
-                self._server.stop()
-            self._loaded = set()
-            if self.cfg.triton_url:
-                client = TritonClient(self.cfg.triton_url)
-                if not client.is_ready():
-                    raise EngineUnavailable(
-                        f"Triton at serving.triton_url={self.cfg.triton_url} is not ready; start it or clear "
-                        "serving.triton_url to let Shipyard run one"
-                    )
-            else:
-                self._server = TritonServer(
-                    self.repository,
-                    self.ws.state_dir / "triton",
-                    http_port=self.cfg.http_port,
-                    grpc_port=self.cfg.grpc_port,
-                    metrics_port=self.cfg.metrics_port,
-                    startup_timeout_s=self.cfg.startup_timeout_s,
-                )
-                self._server.start()
-                client = TritonClient(self._server.url)
-            self._client = client
-            return client
+        return self._supervisor.client()
 
     def _serving_options(self) -> ServingOptions:
         from shipyard.gpu_runtime.serving_backend import choose_serving_options
 
-        return choose_serving_options(self.cfg, self._triton_has_onnxruntime)
-
-    def _triton_has_onnxruntime(self) -> bool:
-        if self.cfg.triton_url:
-            # An external Triton is a full NVIDIA build: it has the ONNX Runtime (and TensorRT) backends.
-            return True
-        from shipyard.gpu_runtime.triton_dist import locate_triton
-
-        return locate_triton(self.ws.state_dir / "triton").has_backend("onnxruntime")
+        return choose_serving_options(self.cfg, self._supervisor.has_onnxruntime)
 
     def _ensure_loaded(self, triton_model: str) -> TritonClient:
-        client = self._triton()
-        if triton_model not in self._loaded:
-            if not client.is_model_ready(triton_model):
-                client.load_model(triton_model)
-            self._loaded.add(triton_model)
-        return client
+        return self._supervisor.ensure_loaded(triton_model)
+
+    def _ensure_loaded_fast(self, triton_model: str) -> TritonClient:
+        # Predictions do not wait for a Triton restart: 503 + Retry-After while it comes back.
+        return self._supervisor.ensure_loaded(triton_model, fail_fast=True)
 
     def ensure_serving(self) -> None:
         """Start Triton and load every deployment of the project (rebuilding missing model files)."""
@@ -121,6 +86,7 @@ class DeploymentService:
         failures = []
         for dep in self.list():
             try:
+                self._recover(dep.name)
                 if (self.repository / dep.triton_model).is_dir():
                     self._ensure_loaded(dep.triton_model)
                 else:
@@ -145,6 +111,7 @@ class DeploymentService:
         name = validate_deployment_name(name or model)
         stages = Stages(progress)
         with self._deploy_lock:
+            self._recover(name)
             with _stage(stages, "resolve"):
                 info = self.ws.registry.resolve(model, ref)
                 feature_refs = aligned_feature_refs(info)
@@ -166,6 +133,8 @@ class DeploymentService:
                     self._tensorrt_parity(sk_model, exported, reference, info.feature_columns)
             triton_model = f"{name}-v{info.version}"
             previous = self._row_or_none(name)
+            # Written before the first model file: a deploy killed from here on is undone by the next one.
+            write_pending(self._pending_path(name), triton_model)
             try:
                 with _stage(stages, "triton_start"):
                     client = self._triton()
@@ -176,6 +145,7 @@ class DeploymentService:
             except BaseException:
                 if previous is None or previous.triton_model != triton_model:
                     self._retire(triton_model)
+                clear_pending(self._pending_path(name))
                 raise
             with _stage(stages, "record"):
                 ref_path = self.ws.state_dir / "deployments" / name / f"reference-v{info.version}.parquet"
@@ -187,6 +157,7 @@ class DeploymentService:
                 self._recent.pop(name, None)
             if previous is not None and previous.triton_model != triton_model:
                 self._retire(previous.triton_model)
+            clear_pending(self._pending_path(name))
         return to_info(self.get(name), self.triton_url, stages)
 
     def rollback(self, name: str, progress: Progress | None = None) -> DeploymentInfo:
@@ -207,6 +178,24 @@ class DeploymentService:
     def _history_path(self, name: str) -> Path:
         return self.ws.state_dir / "deployments" / name / "history.json"
 
+    def _pending_path(self, name: str) -> Path:
+        return self.ws.state_dir / "deployments" / name / PENDING_FILE
+
+    def _recover(self, name: str) -> None:
+        """Undo what a deploy of ``name`` killed midway left: its unrecorded Triton model and staging files."""
+        orphan = read_pending(self._pending_path(name))
+        if orphan is None:
+            return
+        current = self._row_or_none(name)
+        if current is None or current.triton_model != orphan:
+            if self.cfg.triton_url:
+                # An external Triton outlived the killed process, with the orphan possibly still loaded.
+                self._supervisor.client()
+                self._supervisor.loaded.add(orphan)
+            self._retire(orphan)
+        remove_leftovers(self.repository, orphan)
+        clear_pending(self._pending_path(name))
+
     def _publish(
         self, client: TritonClient, triton_model: str, exported: OnnxModel, options: ServingOptions
     ) -> None:
@@ -220,14 +209,14 @@ class DeploymentService:
             # file through model.py instead.
             write_model(self.repository, triton_model, exported, ServingOptions(backend="python"))
             client.load_model(triton_model)
-        self._loaded.add(triton_model)
+        self._supervisor.loaded.add(triton_model)
 
     def _tensorrt_parity(
         self, sk_model: Any, exported: OnnxModel, reference: Any, columns: list[str]
     ) -> None:
         from shipyard.gpu_runtime.tensorrt import check_tensorrt_parity, detect_tensorrt
 
-        cap = detect_tensorrt(self._triton_has_onnxruntime())
+        cap = detect_tensorrt(self._supervisor.has_onnxruntime())
         if cap.ort_tensorrt_provider:
             check_tensorrt_parity(
                 sk_model,
@@ -276,17 +265,11 @@ class DeploymentService:
             )
 
     def _retire(self, triton_model: str) -> None:
-        if self._client is not None and triton_model in self._loaded:
-            self._loaded.discard(triton_model)
-            try:
-                self._client.unload_model(triton_model)
-            except (OperationFailed, EngineUnavailable):
-                # The model directory goes next regardless; Triton drops a model whose files vanished.
-                pass
+        self._supervisor.unload(triton_model)
         remove_model(self.repository, triton_model)
 
     def _log_hint(self) -> str:
-        return str(self._server.log_path) if self._server is not None else "the Triton server log"
+        return self._supervisor.log_hint()
 
     # -- records --------------------------------------------------------------------------------------
     def _upsert(
@@ -392,19 +375,31 @@ class DeploymentService:
         """Look up online features for ``entities``, infer on Triton, log every prediction for monitoring."""
         started = time.perf_counter()
         dep = self._cached(name)
-        if dep.status != "ready":
-            raise Conflict(
-                f"deployment {name!r} is {dep.status}, not ready; redeploy it with `shipyard deploy`"
-            )
-        return predict_rows(self.ws, dep, entities, self._ensure_loaded, started)
+        # Failures are counted only once the name resolved, so unknown names cannot flood metric labels.
+        try:
+            if dep.status != "ready":
+                raise Conflict(
+                    f"deployment {name!r} is {dep.status}, not ready; redeploy it with `shipyard deploy`"
+                )
+            return self._predict_once_retried(dep, entities, started)
+        except ShipyardError as exc:
+            self.ws.monitor.record_failure(dep.name, exc.code)
+            raise
+
+    def _predict_once_retried(
+        self, dep: DeploymentInfo, entities: builtins.list[dict[str, Any]], started: float
+    ) -> PredictionResult:
+        try:
+            return predict_rows(self.ws, dep, entities, self._ensure_loaded_fast, started)
+        except OperationFailed:
+            # A redeploy or rollback may have retired the model this request looked up a moment earlier:
+            # answer from the version now recorded instead of failing the request mid-swap.
+            self._recent.pop(dep.name, None)
+            current = self._cached(dep.name)
+            if current.triton_model == dep.triton_model:
+                raise
+            return predict_rows(self.ws, current, entities, self._ensure_loaded_fast, started)
 
     def close(self) -> None:
         """Stop the Triton this service started and close connections; safe to call twice."""
-        with self._server_lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
-            if self._server is not None:
-                self._server.stop()
-                self._server = None
-            self._loaded = set()
+        self._supervisor.close()

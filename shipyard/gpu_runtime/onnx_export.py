@@ -1,4 +1,4 @@
-"""sklearn -> ONNX with skl2onnx: one float32 input, probabilities as a plain tensor (no ZipMap)."""
+"""Classifiers -> ONNX (skl2onnx, onnxmltools, torch.onnx): one float32 input, probabilities as a plain tensor."""
 
 from __future__ import annotations
 
@@ -46,11 +46,39 @@ _ONNX_TO_TRITON = {
 }
 
 
-def export_classifier(model: Any, n_features: int, *, input_name: str = INPUT_NAME) -> OnnxModel:
-    """Convert a fitted sklearn classifier taking ``n_features`` numeric columns to ONNX."""
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType
+SUPPORTED_FLAVORS = ("scikit-learn", "xgboost", "lightgbm", "pytorch")
+_ONNX_OPSET = {"": 17, "ai.onnx.ml": 3}
 
+
+def model_flavor(model: Any) -> str:
+    """Which exporter handles ``model``: one of ``SUPPORTED_FLAVORS``, or ``InvalidInput`` naming them."""
+    from sklearn.base import BaseEstimator
+
+    from shipyard.gpu_runtime.torch_model import TorchClassifier
+
+    if isinstance(model, TorchClassifier):
+        return "pytorch"
+    root = type(model).__module__.partition(".")[0]
+    if root in ("xgboost", "lightgbm"):
+        return root
+    supported = ", ".join(SUPPORTED_FLAVORS)
+    if root == "torch":
+        raise InvalidInput(
+            f"model {type(model).__name__} is a bare torch module; wrap it as "
+            "shipyard.gpu_runtime.torch_model.TorchClassifier(module, n_features) before logging it "
+            f"(supported flavors: {supported})"
+        )
+    if isinstance(model, BaseEstimator):
+        return "scikit-learn"
+    raise InvalidInput(
+        f"model {type(model).__module__}.{type(model).__name__} is not a supported flavor for ONNX export; "
+        f"supported flavors: {supported}"
+    )
+
+
+def export_classifier(model: Any, n_features: int, *, input_name: str = INPUT_NAME) -> OnnxModel:
+    """Convert a fitted classifier (sklearn, XGBoost, LightGBM or PyTorch) on ``n_features`` columns to ONNX."""
+    flavor = model_flavor(model)
     if not hasattr(model, "predict_proba"):
         raise InvalidInput(
             f"model {type(model).__name__} has no predict_proba(); only probabilistic classifiers can be deployed"
@@ -58,16 +86,19 @@ def export_classifier(model: Any, n_features: int, *, input_name: str = INPUT_NA
     if n_features < 1:
         raise InvalidInput(f"a deployable model needs at least one feature column, got {n_features}")
     try:
-        proto = convert_sklearn(
-            model,
-            initial_types=[(input_name, FloatTensorType([None, n_features]))],
-            # zipmap=False: probabilities come out as a [N, classes] tensor, not a list of dicts.
-            options={id(model): {"zipmap": False}},
-        )
-    except Exception as exc:  # noqa: BLE001 - skl2onnx raises many unrelated types for unsupported models
+        if flavor == "pytorch":
+            from shipyard.gpu_runtime.torch_export import export_torch
+
+            proto = export_torch(model, n_features, input_name=input_name)
+        else:
+            proto = _convert_sklearn_api(model, n_features, input_name)
+    except InvalidInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - converters raise many unrelated types for unsupported models
         raise OperationFailed(
-            f"ONNX export of {type(model).__name__} failed: {exc}; use an estimator skl2onnx supports "
-            "(linear models, trees, forests, gradient boosting, pipelines of these)"
+            f"ONNX export of {type(model).__name__} failed ({flavor}): {exc}; use an estimator the converter "
+            "supports (linear models, trees, forests, gradient boosting, pipelines of these, XGBoost/LightGBM "
+            "classifiers, or a TorchClassifier)"
         ) from exc
     outputs = [_spec(o) for o in proto.graph.output]
     prob = next((o for o in outputs if o.dtype == "TYPE_FP32" and len(o.dims) == 2), None)
@@ -86,6 +117,27 @@ def export_classifier(model: Any, n_features: int, *, input_name: str = INPUT_NA
         probability_output=prob.name,
         label_output=label.name,
         n_classes=n_classes,
+    )
+
+
+def _convert_sklearn_api(model: Any, n_features: int, input_name: str) -> Any:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    from shipyard.gpu_runtime.boosting_converters import (
+        register_boosting_converters,
+        without_xgboost_feature_names,
+    )
+
+    boosted = register_boosting_converters(model)
+    model = without_xgboost_feature_names(model)
+    return convert_sklearn(
+        model,
+        initial_types=[(input_name, FloatTensorType([None, n_features]))],
+        # zipmap=False: probabilities come out as a [N, classes] tensor, not a list of dicts.
+        options={id(model): {"zipmap": False}},
+        # onnxmltools' tree converters emit the ai.onnx.ml v3 TreeEnsemble operators.
+        target_opset=_ONNX_OPSET if boosted else None,
     )
 
 

@@ -107,6 +107,15 @@ def remove_model(repo: Path, name: str) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
+def remove_leftovers(repo: Path, name: str) -> list[Path]:
+    """Delete the staging and retired copies of model ``name`` a killed writer left in ``repo``."""
+    validate_triton_name(name)
+    found = [*repo.glob(f".{name}.tmp-*"), *repo.glob(f".{name}.old-*")] if repo.is_dir() else []
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return found
+
+
 def _swap_in(staging: Path, final: Path) -> None:
     # A directory cannot be os.replace()d over a non-empty one: move the old one aside first.
     old = None

@@ -74,6 +74,11 @@ class TritonServer:
         return f"{HOST}:{self.ports['http']}"
 
     @property
+    def grpc_url(self) -> str:
+        """``host:port`` of the gRPC endpoint (what tritonclient.grpc expects)."""
+        return f"{HOST}:{self.ports['grpc']}"
+
+    @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 

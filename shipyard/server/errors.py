@@ -12,11 +12,27 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shipyard.errors import ShipyardError
 
+DEFAULT_RETRY_AFTER_S = 5
+
 
 def envelope(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
+    """The error response: the envelope body, plus the headers its status calls for."""
     body = {"error": {"code": code, "message": message, "detail": jsonable_encoder(detail)}}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(status_code=status, content=body, headers=headers)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        # RFC 9110: tells clients (and load balancers) when an engine that is restarting should be back.
+        headers["Retry-After"] = str(retry_after_s(detail))
+    return JSONResponse(status_code=status, content=body, headers=headers or None)
+
+
+def retry_after_s(detail: Any) -> int:
+    """Seconds to wait before retrying: ``detail["retry_after_s"]`` when the error says, else a default."""
+    value = detail.get("retry_after_s") if isinstance(detail, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return max(1, int(round(value)))
+    return DEFAULT_RETRY_AFTER_S
 
 
 def install_error_handlers(app: FastAPI) -> None:

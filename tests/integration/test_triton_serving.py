@@ -19,7 +19,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from shipyard.config import default_toml
-from shipyard.errors import Conflict, NotFound, OperationFailed
+from shipyard.errors import Conflict, EngineUnavailable, NotFound, OperationFailed
 from shipyard.gpu_runtime import processes
 from shipyard.gpu_runtime.deployment_info import DeploymentInfo
 from shipyard.gpu_runtime.onnx_export import export_classifier
@@ -245,7 +245,7 @@ def test_close_then_ensure_serving_rebuilds(ws: Workspace, deployed: DeploymentI
     assert ws.deployments.predict(dep.name, [{"customer_id": 100_002}]).predictions
 
 
-def test_crashed_triton_is_restarted_on_next_predict(ws: Workspace, deployed: DeploymentInfo) -> None:
+def test_crashed_triton_fails_fast_then_is_restarted(ws: Workspace, deployed: DeploymentInfo) -> None:
     ws.deployments.predict("churn", [{"customer_id": 100_000}])
     server = ws.deployments.triton_server
     assert server is not None and server.pid is not None
@@ -254,8 +254,17 @@ def test_crashed_triton_is_restarted_on_next_predict(ws: Workspace, deployed: De
     deadline = time.monotonic() + 10
     while server.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
-    result = ws.deployments.predict("churn", [{"customer_id": 100_001}])
-    assert result.predictions
+    with pytest.raises(EngineUnavailable, match="Triton stopped unexpectedly") as refused:
+        ws.deployments.predict("churn", [{"customer_id": 100_001}])
+    assert refused.value.detail["retry_after_s"] >= 1
+    result = None
+    deadline = time.monotonic() + 90
+    while result is None and time.monotonic() < deadline:
+        try:
+            result = ws.deployments.predict("churn", [{"customer_id": 100_001}])
+        except EngineUnavailable:
+            time.sleep(0.2)
+    assert result is not None and result.predictions
     assert ws.deployments.triton_server is not None and ws.deployments.triton_server.pid not in tree
     deadline = time.monotonic() + 10
     while _alive(tree) and time.monotonic() < deadline:  # orphaned stubs notice their server is gone

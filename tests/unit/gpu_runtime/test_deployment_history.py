@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.gpu_runtime.deployment_history import push_version, read_history, rollback_target, write_history
+from shipyard.gpu_runtime.deployment_history import (
+    clear_pending,
+    push_version,
+    read_history,
+    read_pending,
+    rollback_target,
+    write_history,
+    write_pending,
+)
 
 
 def test_push_records_each_new_version_once(tmp_path: Path) -> None:
@@ -38,3 +46,23 @@ def test_unreadable_history_reads_as_empty(tmp_path: Path, content: str) -> None
     assert read_history(path) == []
     write_history(path, ["7"])
     assert read_history(path) == ["7"] and not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "content", ["", "not json", "[]", '{"triton_model": 3}', '{"triton_model": ""}'], ids=str
+)
+def test_unreadable_pending_marker_is_none(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "pending.json"
+    path.write_text(content)
+    assert read_pending(path) is None
+
+
+def test_pending_marker_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "pending.json"
+    assert read_pending(path) is None
+    write_pending(path, "churn-v2")
+    assert read_pending(path) == "churn-v2"
+    assert [p.name for p in path.parent.iterdir()] == ["pending.json"]
+    clear_pending(path)
+    clear_pending(path)
+    assert not path.exists()

@@ -12,6 +12,7 @@ from shipyard.gpu_runtime import triton_repository as repo_mod
 from shipyard.gpu_runtime.onnx_export import OnnxModel, export_classifier
 from shipyard.gpu_runtime.triton_repository import (
     ServingOptions,
+    remove_leftovers,
     remove_model,
     render_config,
     validate_triton_name,
@@ -114,3 +115,12 @@ def test_remove_model(tmp_path: Path, exported: OnnxModel) -> None:
     remove_model(tmp_path, "m")
     remove_model(tmp_path, "m")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_leftovers_takes_only_that_models_staging_copies(tmp_path: Path) -> None:
+    for name in [".m.tmp-1a2b", ".m.old-3c4d/1", ".mm.tmp-5e6f", "m/1", ".other.tmp-0000"]:
+        (tmp_path / name).mkdir(parents=True)
+    removed = remove_leftovers(tmp_path, "m")
+    assert sorted(p.name for p in removed) == [".m.old-3c4d", ".m.tmp-1a2b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".mm.tmp-5e6f", ".other.tmp-0000", "m"]
+    assert remove_leftovers(tmp_path / "absent", "m") == []

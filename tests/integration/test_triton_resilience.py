@@ -1,0 +1,225 @@
+"""Serving under failure, on a real Triton: a killed server answers 503 + Retry-After until it is back, and a
+deploy killed midway leaves no half-written model version behind once deploy runs again.
+
+Feature lookup is a fake_features stand-in (as in test_triton_serving.py) so this file tests serving alone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sklearn.linear_model import LogisticRegression
+
+from shipyard.config import default_toml
+from shipyard.gpu_runtime.deployment_history import read_pending
+from shipyard.registry.models import ModelVersionInfo
+from shipyard.server.app import create_app
+from shipyard.workspace import Workspace
+
+pytestmark = pytest.mark.integration
+
+FEATURES = ["monthly_charge", "txn_count_30d", "refunds_30d"]
+REFS = ["customer_profile:monthly_charge", "customer_activity:txn_count_30d", "customer_activity:refunds_30d"]
+
+
+class FakeFeatures:
+    """fake_features: answers online_features from a frame, like the Feast online store would."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+
+    def online_features(self, entity_rows: list[dict[str, Any]], feature_refs: list[str]) -> pd.DataFrame:
+        names = [r.partition(":")[2] for r in feature_refs]
+        return pd.DataFrame(entity_rows).merge(
+            self.table[["customer_id", *names]], on="customer_id", how="left"
+        )
+
+
+def _log(ws: Workspace, frame: pd.DataFrame, c: float) -> ModelVersionInfo:
+    model = LogisticRegression(C=c, max_iter=500).fit(frame[FEATURES], frame["churned"])
+    return ws.registry.log_model(
+        model,
+        name="churn",
+        training_frame=frame,
+        feature_columns=FEATURES,
+        target="churned",
+        feature_refs=REFS,
+        metrics={"auc": 0.8},
+        params={"C": c},
+    )
+
+
+@pytest.fixture(scope="module")
+def frame(synthetic_churn_frame: Callable[..., pd.DataFrame]) -> pd.DataFrame:
+    return synthetic_churn_frame(600)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> Iterator[Workspace]:
+    root = tmp_path_factory.mktemp("resilience-ws")
+    (root / "shipyard.toml").write_text(default_toml("churn"))
+    w = Workspace.open(root)
+    w.__dict__["features"] = FakeFeatures(frame)
+    for c in (1.0, 0.05):
+        _log(w, frame, c)
+    w.deployments.deploy("churn", "1")
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="module")
+def api(ws: Workspace) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    token = ws.tokens.create("resilience").secret
+    with TestClient(create_app(ws, close_on_shutdown=False)) as client:
+        yield client, {"Authorization": f"Bearer {token}"}
+
+
+def _predict(api: tuple[TestClient, dict[str, str]], customer: int) -> Any:
+    client, headers = api
+    return client.post(
+        "/api/v1/deployments/churn/predict", json={"entities": [{"customer_id": customer}]}, headers=headers
+    )
+
+
+def test_killed_triton_answers_503_with_retry_after_until_restarted(
+    ws: Workspace, api: tuple[TestClient, dict[str, str]]
+) -> None:
+    assert _predict(api, 100_001).status_code == 200
+    server = ws.deployments.triton_server
+    assert server is not None and server.pid is not None
+    old_pid = server.pid
+    os.kill(old_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while server.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    t0 = time.perf_counter()
+    refused = _predict(api, 100_002)
+    elapsed = time.perf_counter() - t0
+    assert refused.status_code == 503, refused.text
+    assert int(refused.headers["Retry-After"]) >= 1
+    error = refused.json()["error"]
+    assert error["code"] == "engine_unavailable" and "Triton" in error["message"]
+    assert error["detail"]["retry_after_s"] == int(refused.headers["Retry-After"])
+    assert elapsed < 2.0, f"a request during a restart must fail fast, took {elapsed:.2f}s"
+    # Refused requests feed the error rate Prometheus scrapes.
+    client, headers = api
+    scraped = client.get("/metrics", headers=headers).text
+    assert 'shipyard_prediction_errors_total{code="engine_unavailable",deployment="churn"}' in scraped
+
+    # The supervisor brings Triton back on its own; requests succeed again without any other call.
+    statuses = []
+    deadline = time.monotonic() + 90
+    ok = None
+    while time.monotonic() < deadline:
+        response = _predict(api, 100_003)
+        statuses.append(response.status_code)
+        if response.status_code == 200:
+            ok = response
+            break
+        assert response.status_code == 503 and "Retry-After" in response.headers
+        time.sleep(0.2)
+    assert ok is not None, f"Triton did not come back: {statuses[-5:]}"
+    assert ws.deployments.triton_server is not None and ws.deployments.triton_server.pid != old_pid
+    logged = ws.monitor.read_predictions("churn")
+    assert set(ok.json()["request_ids"]) <= set(logged["request_id"])
+
+
+_KILLED_DEPLOY = textwrap.dedent(
+    """
+    import os, signal, sys
+    from shipyard.workspace import Workspace
+
+    root, stage, version = sys.argv[1:4]
+    ws = Workspace.open(root)
+    if stage == "repository_write":
+        import shipyard.gpu_runtime.triton_repository as repository
+
+        def _die(*args):  # killed after the staging copy is complete, before it is swapped in
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        repository._swap_in = _die
+
+    def _progress(name, state, seconds):
+        if name == stage and state == "start":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    ws.deployments.deploy("churn", version, "churn", _progress)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("stage", "version"),
+    [("repository_write", "2"), ("smoke_inference", "1")],
+    ids=["mid-write", "after-load"],
+)
+def test_deploy_killed_midway_is_completed_by_the_next_deploy(
+    ws: Workspace, tmp_path: Path, stage: str, version: str
+) -> None:
+    repo = ws.path(ws.config.serving.model_repository)
+    before = ws.deployments.get("churn")
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_DEPLOY, str(ws.root), stage, version],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    # The kill left work behind: the pending marker and a staging copy or an unrecorded model directory.
+    pending = ws.state_dir / "deployments" / "churn" / "pending.json"
+    assert read_pending(pending) == f"churn-v{version}"
+    leftovers = sorted(p.name for p in repo.iterdir() if p.name != before.triton_model)
+    assert leftovers, "the killed deploy should have written something"
+    assert ws.deployments.get("churn").model_version == before.model_version
+
+    dep = ws.deployments.deploy("churn", version)
+
+    assert (dep.model_version, dep.triton_model, dep.status) == (version, f"churn-v{version}", "ready")
+    assert sorted(p.name for p in repo.iterdir()) == [f"churn-v{version}"]
+    assert not pending.exists()
+    assert ws.deployments.predict("churn", [{"customer_id": 100_004}]).model_version == version
+
+
+def test_rollback_under_load_fails_no_request(ws: Workspace) -> None:
+    import threading
+
+    current = ws.deployments.get("churn").model_version
+    before = ws.deployments.deploy("churn", "2" if current == "1" else "1").model_version
+    stop = threading.Event()
+    versions: list[str] = []
+    failures: list[BaseException] = []
+
+    def hammer(customer: int) -> None:
+        while not stop.is_set():
+            try:
+                versions.append(ws.deployments.predict("churn", [{"customer_id": customer}]).model_version)
+            except BaseException as exc:  # noqa: BLE001 - every failure is collected and asserted on
+                failures.append(exc)
+
+    threads = [threading.Thread(target=hammer, args=(100_010 + i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        dep = ws.deployments.rollback("churn")
+        time.sleep(1.5)  # past the deployment lookup's one-second cache
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert failures == [], failures[:3]
+    assert dep.model_version != before
+    assert versions[0] == before and versions[-1] == dep.model_version
+    assert len(versions) > 20
