@@ -7,12 +7,17 @@ STAMP := $(VENV)/.installed
 # torch is pinned to the CPU build that lies on disk; anything that pulls torch gets that one.
 PIP_CONSTRAINT_FILE := constraints.txt
 
-# Debian packages the tests start for real (redis-server for Feast's Redis online store).
-SYSDEPS := redis-server
+# Debian packages the tests start for real (redis-server for Feast's Redis online store, chromium for the
+# JupyterLab browser tests; playwright-core drives it, no browser download).
+SYSDEPS := redis-server chromium
+# The JupyterLab extension: node deps install once into labextension/node_modules; rebuilt when sources change.
+LABEXT_STAMP := $(VENV)/.labext-built
+LABEXT_SRC := $(wildcard labextension/src/* labextension/style/* labextension/schema/*) labextension/package.json package.json yarn.lock
+LAB_WS ?= .shipyard-demo
 
-.PHONY: sysdeps setup demo test test-unit test-integration bench lint clean
+.PHONY: sysdeps setup demo lab test test-unit test-integration bench lint clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(LABEXT_STAMP)
 
 sysdeps:
 	@missing=""; for p in $(SYSDEPS); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
@@ -27,8 +32,19 @@ $(STAMP): pyproject.toml $(PIP_CONSTRAINT_FILE)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+# `pip install -e .` builds the extension once (hatch-jupyter-builder) and copies it into the venv; after that
+# the venv points at the source build, so an edit to labextension/ only needs this rebuild.
+$(LABEXT_STAMP): $(STAMP) $(LABEXT_SRC)
+	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm install >/dev/null && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm build:prod >/dev/null
+	rm -rf $(VENV)/share/jupyter/labextensions/shipyard-labextension
+	ln -s "$(CURDIR)/shipyard/labextension" $(VENV)/share/jupyter/labextensions/shipyard-labextension
+	touch $(LABEXT_STAMP)
+
 demo: setup
 	$(VENV)/bin/shipyard demo
+
+lab: setup
+	$(VENV)/bin/shipyard lab --workspace $(LAB_WS)
 
 test: sysdeps setup
 	$(PY) -m pytest tests -p no:cacheprovider; rc=$$?; \
@@ -49,4 +65,4 @@ lint: setup
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .shipyard-demo benchmarks/results/*.json
+	rm -rf $(VENV) .shipyard-demo benchmarks/results/*.json shipyard/labextension labextension/lib labextension/node_modules
