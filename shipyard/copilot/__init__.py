@@ -1,0 +1,1 @@
+"""The copilot: grounded, cited answers over the catalog (embedder, Qdrant index, hybrid retrieval, answers)."""

@@ -1,0 +1,48 @@
+"""The in-process hybrid index: project masks, rank fusion, removal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shipyard.copilot import lexical, search
+from shipyard.copilot.search import HybridIndex
+
+
+def unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def index() -> HybridIndex:
+    idx = HybridIndex()
+    idx.put("a", {"project": "p1", "name": "a"}, unit(1, 0, 0), lexical.document_vector("refund flag table"))
+    idx.put("b", {"project": "p1", "name": "b"}, unit(0, 1, 0), lexical.document_vector("customer value"))
+    idx.put("c", {"project": "p2", "name": "c"}, unit(1, 0, 0), lexical.document_vector("refund flag secret"))
+    return idx
+
+
+def test_search_only_sees_the_callers_projects() -> None:
+    idx = index()
+    hits = idx.search(unit(1, 0, 0), lexical.query_terms("refund"), ["p1"], 10)
+    assert [h.point_id for h in hits] == ["a", "b"]
+    assert hits[0].lexical_rank == 1 and hits[1].lexical_rank is None
+    assert hits[0].score == pytest.approx(1.0 + search.LAMBDA, abs=1e-4)  # cosine 1 + the full lexical boost
+    assert idx.search(unit(1, 0, 0), [], ["nope"], 10) == []
+    assert [h.point_id for h in idx.search(unit(1, 0, 0), [], ["p2"], 10)] == ["c"]
+
+
+@pytest.mark.parametrize("fusion", ["convex", "rrf"])
+def test_both_fusions_rank_the_lexical_match_first(monkeypatch: pytest.MonkeyPatch, fusion: str) -> None:
+    monkeypatch.setattr(search, "FUSION", fusion)
+    hits = index().search(unit(1, 1, 0), lexical.query_terms("refund"), ["p1"], 10)
+    assert [h.point_id for h in hits] == ["a", "b"]
+
+
+def test_lexical_rank_breaks_a_dense_tie_and_removal_applies() -> None:
+    idx = index()
+    hits = idx.search(unit(1, 1, 0), lexical.query_terms("customer value"), ["p1"], 10)
+    assert hits[0].point_id == "b"
+    idx.remove("b")
+    assert [h.point_id for h in idx.search(unit(1, 1, 0), [], ["p1"], 10)] == ["a"]
+    assert len(idx) == 2 and set(idx.hashes()) == {"a", "c"}
