@@ -9,7 +9,8 @@ PIP_CONSTRAINT_FILE := constraints.txt
 
 # Debian packages the tests start for real (redis-server for Feast's Redis online store, chromium for the
 # JupyterLab browser tests; playwright-core drives it, no browser download).
-SYSDEPS := redis-server chromium
+# code-server (the VS Code end-to-end test) compiles native modules against these headers.
+SYSDEPS := redis-server chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config
 # The JupyterLab extension: node deps install once into labextension/node_modules; rebuilt when sources change.
 LABEXT_STAMP := $(VENV)/.labext-built
 LABEXT_SRC := $(wildcard labextension/src/* labextension/style/* labextension/schema/*) labextension/package.json package.json yarn.lock
@@ -20,7 +21,7 @@ LAB_WS ?= .shipyard-demo
 setup: $(STAMP) $(LABEXT_STAMP)
 
 sysdeps:
-	@missing=""; for p in $(SYSDEPS); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS) >/dev/null; \
 	  else echo "install these Debian packages first:$$missing" >&2; exit 1; fi; fi

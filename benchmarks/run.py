@@ -22,6 +22,7 @@ BENCHMARKS = [
     "bench_tuning",
     "bench_governance",
     "bench_serving",
+    "bench_copilot",
 ]
 
 

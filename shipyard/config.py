@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from shipyard.copilot.settings import CopilotSettings
 from shipyard.errors import InvalidInput
 from shipyard.governance.settings import GovernanceSettings
 
@@ -103,6 +104,7 @@ class ShipyardConfig(BaseSettings):
     ray: RaySettings = RaySettings()
     server: ServerSettings = ServerSettings()
     governance: GovernanceSettings = GovernanceSettings()
+    copilot: CopilotSettings = CopilotSettings()
 
     _toml_path: ClassVar[Path | None] = None
 

@@ -24,6 +24,8 @@ DEMO_MARKER = ".shipyard-demo-workspace"
 MODEL_NAME = "churn"
 PIPELINE_NAME = "churn_training"
 FEATURE_SERVICE = "churn_v1"
+# The acceptance story's first question (DESIGN.md, "Discover").
+DEMO_QUESTION = "where is the cleaned transaction history with refund flags?"
 
 
 @dataclass
@@ -135,6 +137,25 @@ def run_demo(options: DemoOptions, on_step: Callable[[DemoStep], None] = lambda 
                 f"({len(ws.features.feature_refs(FEATURE_SERVICE))} features) -> SQLite online store"
             )
 
+        with step("discover: catalog + copilot (cited answer)") as s:
+            from shipyard.copilot.service import copilot_for
+            from shipyard.examples.churn import locate_examples_dir
+
+            registered = ws.catalog.register_file(locate_examples_dir() / "churn" / "catalog.jsonl")
+            ws.catalog.sync(["feast"])
+            copilot = copilot_for(ws)
+            copilot.index()
+            answer = copilot.ask(DEMO_QUESTION)
+            top = answer.citations[0] if answer.citations else None
+            cited = (
+                f"{top.kind} {top.name}" + (f" ({top.column})" if top and top.column else "")
+                if top
+                else "nothing"
+            )
+            s["detail"] = (
+                f"{registered.created + registered.updated} assets registered; asked {DEMO_QUESTION!r} -> {cited}"
+            )
+
         with step("pipeline: promote notebook -> Dagster, run") as s:
             promoted = ws.pipelines.promote(root / "notebooks" / "train.ipynb", PIPELINE_NAME)
             run = ws.pipelines.run(PIPELINE_NAME)
@@ -201,8 +222,11 @@ def run_demo(options: DemoOptions, on_step: Callable[[DemoStep], None] = lambda 
             (reports_dir / "drift-shifted.json").write_text(_dumps(shifted_report.to_dict()))
             s["detail"] = _drift_detail(shifted_report.to_dict())
 
+        ws.catalog.sync()  # models, runs, pipelines and deployments become searchable in the copilot and panels
         result.summary = {
             "workspace": str(root),
+            "copilot": {"question": DEMO_QUESTION, "answer": answer.to_dict()},
+            "lab": f"shipyard lab --workspace {root}",
             "mlflow": {
                 "tracking_uri": ws.registry.tracking_uri,
                 "run_id": champion.run_id,

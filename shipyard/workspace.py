@@ -18,7 +18,9 @@ from shipyard.errors import InvalidInput, NotFound
 if TYPE_CHECKING:
     from shipyard.bridge.service import PipelineService
     from shipyard.catalog.service import CatalogService
+    from shipyard.copilot.service import CopilotService
     from shipyard.features.service import FeatureService
+    from shipyard.governance.service import Governance
     from shipyard.governance.tokens import TokenService
     from shipyard.gpu_runtime.deployments import DeploymentService
     from shipyard.gpu_runtime.training import TrainingService
@@ -111,6 +113,18 @@ class Workspace:
         return CatalogService(self)
 
     @cached_property
+    def copilot(self) -> CopilotService:
+        from shipyard.copilot.service import CopilotService
+
+        return CopilotService(self)
+
+    @cached_property
+    def governance(self) -> Governance:
+        from shipyard.governance.service import governance_for
+
+        return governance_for(self)
+
+    @cached_property
     def training(self) -> TrainingService:
         from shipyard.gpu_runtime.training import TrainingService
 
@@ -118,7 +132,7 @@ class Workspace:
 
     def close(self) -> None:
         """Flush logs and stop every process this workspace started (Triton, Ray); safe to call twice."""
-        for name in ("monitor", "deployments", "training"):
+        for name in ("monitor", "deployments", "training", "copilot"):
             service = self.__dict__.get(name)
             if service is not None:
                 service.close()

@@ -66,6 +66,7 @@ def _render_summary(r: dict[str, Any]) -> str:
             "",
             f"Demo finished in {r['total_s']:.1f}s. Where things are:",
             f"  workspace          {s['workspace']}",
+            f"  copilot            {_top_citation(s['copilot']['answer'])}",
             f"  MLflow             {s['mlflow']['tracking_uri']}  run {s['mlflow']['run_id']}  ({s['mlflow']['model']})",
             f"  Dagster defs       {s['dagster_definitions']}",
             f"  pipeline run       {s['pipeline_run']['run_id']}",
@@ -76,5 +77,15 @@ def _render_summary(r: dict[str, Any]) -> str:
             f"  drift, shifted     {', '.join(s['shifted_drifted_features']) or 'none'}"
             f"  (shifted feature: {s['shifted_feature']})",
             "All processes the demo started (Triton, API server) have been stopped.",
+            f"Next: `{s['lab']}` opens JupyterLab with the copilot, feature browser, promote and monitoring.",
         ]
     )
+
+
+def _top_citation(answer: dict[str, Any]) -> str:
+    citations = answer.get("citations") or []
+    if not citations:
+        return "no citation"
+    top = citations[0]
+    column = f" ({top['column']})" if top.get("column") else ""
+    return f"{top['kind']} {top['name']}{column}"

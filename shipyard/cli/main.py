@@ -9,10 +9,12 @@ from shipyard.cli import (
     access_cmd,
     audit_cmd,
     catalog_cmd,
+    copilot_cmd,
     demo_cmd,
     deploy_cmd,
     features_cmd,
     init_cmd,
+    lab_cmd,
     models_cmd,
     monitor_cmd,
     pipeline_cmd,
@@ -50,12 +52,14 @@ server_cmd.register(app)
 demo_cmd.register(app)
 deploy_cmd.register(app)
 train_cmd.register(app)
+lab_cmd.register(app)
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(features_cmd.app, name="features")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(monitor_cmd.app, name="monitor")
 app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(copilot_cmd.app, name="copilot")
 app.add_typer(access_cmd.app, name="access")
 app.add_typer(audit_cmd.app, name="audit")
 

@@ -15,6 +15,7 @@ from shipyard.server.errors import install_error_handlers
 from shipyard.server.limits import BodySizeLimit
 from shipyard.server.routers import (
     catalog,
+    copilot,
     deployments,
     features,
     health,
@@ -28,7 +29,7 @@ from shipyard.workspace import Workspace
 API_PREFIX = "/api/v1"
 
 # Routers mounted under /api/v1. Every route needs an entry in governance/route_policy.py.
-API_ROUTERS: list[ModuleType] = [health, features, pipelines, models, deployments, monitor, catalog]
+API_ROUTERS: list[ModuleType] = [health, features, pipelines, models, deployments, monitor, catalog, copilot]
 # Routers mounted at the root (Prometheus scrapes /metrics there).
 ROOT_ROUTERS: list[ModuleType] = [metrics]
 

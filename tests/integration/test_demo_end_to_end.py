@@ -66,6 +66,16 @@ def test_demo_runs_every_stage_and_finds_drift_only_on_the_shifted_feature(
         assert set(json.loads(Path(report).read_text())) >= {"drift_detected", "features"}
 
 
+def test_demo_discovers_the_refund_history_with_a_cited_answer(demo: tuple[Path, dict[str, Any]]) -> None:
+    ws, doc = demo
+    answer = doc["summary"]["copilot"]["answer"]
+    assert set(answer) >= {"answer", "citations", "timings_ms"}
+    top = answer["citations"][0]
+    # The documented table with the refund flag column (or that column), from examples/churn/catalog.jsonl.
+    assert top["kind"] in ("table", "column") and top["name"].startswith("sales.transactions_clean")
+    assert doc["summary"]["lab"] == f"shipyard lab --workspace {ws}"
+
+
 def test_demo_leaves_no_process_behind(demo: tuple[Path, dict[str, Any]]) -> None:
     ws, _ = demo
     assert _processes_mentioning(str(ws)) == []

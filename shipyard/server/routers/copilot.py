@@ -30,12 +30,17 @@ class AskRequest(BaseModel):
 
 
 def readable_projects(request: Request, ws: Workspace, asked: list[str] | None) -> list[str]:
-    """The asked projects if the caller may read them all (a workspace token reads every project)."""
+    """The asked projects if the caller may ask in every one of them (one authorization function decides)."""
+    from shipyard.governance.roles import authorize
+
     chosen = [p for p in (asked or []) if p] or [ws.project]
     principal = current_principal(request)
-    if principal.kind in ("workspace", "anonymous"):
-        return chosen
-    denied = [p for p in chosen if principal.role_in(p) is None]
+    denied = []
+    for project in chosen:
+        try:
+            authorize(principal, "copilot.ask", project)
+        except Forbidden:
+            denied.append(project)
     if denied:
         raise Forbidden(f"you may not read project(s) {', '.join(denied)}; ask their admin for a role")
     return chosen
