@@ -371,8 +371,14 @@ class DeploymentService:
         return dep
 
     # -- predict --------------------------------------------------------------------------------------
-    def predict(self, name: str, entities: builtins.list[dict[str, Any]]) -> PredictionResult:
-        """Look up online features for ``entities``, infer on Triton, log every prediction for monitoring."""
+    def predict(
+        self,
+        name: str,
+        entities: builtins.list[dict[str, Any]] | None = None,
+        *,
+        rows: builtins.list[dict[str, Any]] | None = None,
+    ) -> PredictionResult:
+        """Infer on Triton from online features of ``entities`` (or raw feature ``rows``); log for monitoring."""
         started = time.perf_counter()
         dep = self._cached(name)
         # Failures are counted only once the name resolved, so unknown names cannot flood metric labels.
@@ -381,16 +387,20 @@ class DeploymentService:
                 raise Conflict(
                     f"deployment {name!r} is {dep.status}, not ready; redeploy it with `shipyard deploy`"
                 )
-            return self._predict_once_retried(dep, entities, started)
+            return self._predict_once_retried(dep, entities, rows, started)
         except ShipyardError as exc:
             self.ws.monitor.record_failure(dep.name, exc.code)
             raise
 
     def _predict_once_retried(
-        self, dep: DeploymentInfo, entities: builtins.list[dict[str, Any]], started: float
+        self,
+        dep: DeploymentInfo,
+        entities: builtins.list[dict[str, Any]] | None,
+        rows: builtins.list[dict[str, Any]] | None,
+        started: float,
     ) -> PredictionResult:
         try:
-            return predict_rows(self.ws, dep, entities, self._ensure_loaded_fast, started)
+            return predict_rows(self.ws, dep, entities, self._ensure_loaded_fast, started, rows)
         except OperationFailed:
             # A redeploy or rollback may have retired the model this request looked up a moment earlier:
             # answer from the version now recorded instead of failing the request mid-swap.
@@ -398,7 +408,7 @@ class DeploymentService:
             current = self._cached(dep.name)
             if current.triton_model == dep.triton_model:
                 raise
-            return predict_rows(self.ws, current, entities, self._ensure_loaded_fast, started)
+            return predict_rows(self.ws, current, entities, self._ensure_loaded_fast, started, rows)
 
     def close(self) -> None:
         """Stop the Triton this service started and close connections; safe to call twice."""

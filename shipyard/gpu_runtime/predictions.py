@@ -64,21 +64,70 @@ def validate_entities(entities: Any, entity_keys: list[str], deployment: str) ->
     return rows
 
 
+def validate_feature_rows(rows: Any, columns: list[str], deployment: str) -> Any:
+    """Raw feature rows (``{feature: number}`` over exactly the model's inputs) as a float32 matrix."""
+    import math
+
+    import numpy as np
+
+    example = (
+        "{" + ", ".join(f'"{c}": 0.0' for c in columns[:3]) + (", ..." if len(columns) > 3 else "") + "}"
+    )
+    if not isinstance(rows, list) or not rows:
+        raise InvalidInput(f"rows for {deployment!r} must be a non-empty list of objects like {example}")
+    if len(rows) > MAX_ENTITIES:
+        raise InvalidInput(f"{len(rows)} rows in one request; send at most {MAX_ENTITIES}")
+    matrix = np.empty((len(rows), len(columns)), dtype=np.float32)
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise InvalidInput(f"rows[{i}] must be an object like {example}, got {type(row).__name__}")
+        missing = [c for c in columns if c not in row]
+        extra = [k for k in row if k not in columns]
+        if missing or extra:
+            what = "; ".join(
+                part
+                for part in (
+                    f"lacks {', '.join(missing)}" if missing else "",
+                    f"has unknown {', '.join(map(str, extra))}" if extra else "",
+                )
+                if part
+            )
+            raise InvalidInput(f"rows[{i}] {what} (deployment {deployment!r} takes {', '.join(columns)})")
+        for j, column in enumerate(columns):
+            value = row[column]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InvalidInput(f"rows[{i}].{column} must be a finite number, got {value!r}")
+            matrix[i, j] = value
+    return matrix
+
+
 def predict_rows(
     ws: Workspace,
     dep: DeploymentInfo,
-    entities: list[dict[str, Any]],
+    entities: list[dict[str, Any]] | None,
     ensure_loaded: Callable[[str], TritonClient],
     started: float,
+    feature_rows: list[dict[str, Any]] | None = None,
 ) -> PredictionResult:
-    """Run one prediction request for deployment ``dep`` (``started`` is the request's perf_counter)."""
+    """Run one prediction request for deployment ``dep`` (``started`` is the request's perf_counter).
+
+    With ``entities`` the features come from the online store; with ``feature_rows`` the caller gives them.
+    """
     import numpy as np
 
     from shipyard.monitor.service import PredictionRecord
 
-    rows = validate_entities(entities, dep.entity_keys, dep.name)
-    online = ws.features.online_features(rows, dep.feature_refs)
-    features = _feature_matrix(online, rows, dep)
+    if (entities is None) == (feature_rows is None):
+        raise InvalidInput(
+            "give exactly one of 'entities' (features looked up online) or 'rows' (raw features)"
+        )
+    if feature_rows is not None:
+        features = validate_feature_rows(feature_rows, dep.feature_columns, dep.name)
+        rows: list[dict[str, Any]] = [{} for _ in range(len(features))]
+    else:
+        rows = validate_entities(entities, dep.entity_keys, dep.name)
+        online = ws.features.online_features(rows, dep.feature_refs)
+        features = _feature_matrix(online, rows, dep)
     client = ensure_loaded(dep.triton_model)
     out = client.infer(dep.triton_model, features, input_name="input", outputs=["probabilities", "label"])
     probs = np.asarray(out["probabilities"], dtype=np.float64)

@@ -19,7 +19,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from shipyard.config import default_toml
-from shipyard.errors import Conflict, EngineUnavailable, NotFound, OperationFailed
+from shipyard.errors import Conflict, EngineUnavailable, InvalidInput, NotFound, OperationFailed
 from shipyard.gpu_runtime import processes
 from shipyard.gpu_runtime.deployment_info import DeploymentInfo
 from shipyard.gpu_runtime.onnx_export import export_classifier
@@ -164,6 +164,56 @@ def test_predict_uses_online_features_and_logs(
     logged = ws.monitor.read_predictions("churn")
     assert set(result.request_ids) <= set(logged["request_id"])
     assert {"monthly_charge", "txn_count_30d", "refunds_30d"} <= set(logged.columns)
+
+
+def test_predict_on_raw_feature_rows_matches_the_model_and_logs(
+    ws: Workspace, deployed: DeploymentInfo, frame: pd.DataFrame
+) -> None:
+    rows = frame.set_index("customer_id").loc[[100_005, 100_006], FEATURES]
+    payload = [{c: float(v) for c, v in r.items()} for r in rows.to_dict("records")]
+    result = ws.deployments.predict("churn", rows=payload)
+    model = ws.registry.load_model(ws.registry.resolve("churn", "champion"))
+    got = np.array([p["probability"] for p in result.predictions])
+    np.testing.assert_allclose(got, model.predict_proba(rows)[:, 1], atol=1e-5)
+    ws.monitor.flush()
+    logged = ws.monitor.read_predictions("churn").set_index("request_id")
+    assert set(result.request_ids) <= set(logged.index)
+    np.testing.assert_allclose(
+        logged.loc[result.request_ids, "monthly_charge"].to_numpy(),
+        rows["monthly_charge"].to_numpy(),
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rows": [{"monthly_charge": 1.0}]}, r"rows\[0\] lacks txn_count_30d, refunds_30d"),
+        (
+            {"rows": [{"monthly_charge": 1.0, "txn_count_30d": 2, "refunds_30d": 0, "email": 3}]},
+            r"rows\[0\] has unknown email",
+        ),
+        (
+            {"rows": [{"monthly_charge": "1", "txn_count_30d": 2, "refunds_30d": 0}]},
+            "must be a finite number",
+        ),
+        ({"rows": [{"monthly_charge": float("nan"), "txn_count_30d": 2, "refunds_30d": 0}]}, "finite number"),
+        ({"rows": [{"monthly_charge": True, "txn_count_30d": 2, "refunds_30d": 0}]}, "finite number"),
+        ({"rows": []}, "non-empty list"),
+        ({}, "exactly one of 'entities'"),
+        ({"entities": [{"customer_id": 100_001}], "rows": [{}]}, "exactly one of 'entities'"),
+    ],
+)
+def test_bad_raw_rows_are_refused_and_nothing_is_logged(
+    ws: Workspace, deployed: DeploymentInfo, kwargs: dict[str, Any], message: str
+) -> None:
+    ws.monitor.flush()
+    before = len(ws.monitor.read_predictions("churn"))
+    entities = kwargs.pop("entities", None)
+    with pytest.raises(InvalidInput, match=message):
+        ws.deployments.predict("churn", entities, **kwargs)
+    ws.monitor.flush()
+    assert len(ws.monitor.read_predictions("churn")) == before
 
 
 def test_unknown_entity_is_not_found(ws: Workspace, deployed: DeploymentInfo) -> None:

@@ -24,8 +24,17 @@ class DeployRequest(BaseModel):
 
 
 class PredictRequest(BaseModel):
-    entities: list[dict[str, Any]] = Field(
-        min_length=1, max_length=10_000, description="entity keys, one per row"
+    entities: list[dict[str, Any]] | None = Field(
+        None,
+        min_length=1,
+        max_length=10_000,
+        description="entity keys, one per row (features looked up online)",
+    )
+    rows: list[dict[str, Any]] | None = Field(
+        None,
+        min_length=1,
+        max_length=10_000,
+        description="raw feature rows {feature: number}, instead of entities",
     )
 
 
@@ -50,7 +59,9 @@ def deploy(body: DeployRequest, ws: Workspace = Depends(get_workspace)) -> Any:
 @router.post("/deployments/{name}/predict")
 def predict(name: str, body: PredictRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Look up online features for the entities, run the model on Triton, log and return predictions."""
-    return jsonable_encoder(ws.deployments.predict(identifier(name, "name", kind="name"), body.entities))
+    return jsonable_encoder(
+        ws.deployments.predict(identifier(name, "name", kind="name"), body.entities, rows=body.rows)
+    )
 
 
 @router.post("/deployments/{name}/rollback")
