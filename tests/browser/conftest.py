@@ -97,7 +97,8 @@ def _has_copilot_route(root: Path) -> bool:
     from shipyard.workspace import Workspace
 
     with Workspace.open(root) as ws:
-        return any(getattr(r, "path", "") == "/api/v1/copilot/ask" for r in create_app(ws).routes)
+        # FastAPI 0.16x mounts included routers lazily: app.routes does not list them, the OpenAPI does.
+        return "/api/v1/copilot/ask" in create_app(ws).openapi()["paths"]
 
 
 def _wait_until_up(url: str, token: str, proc: subprocess.Popen[bytes], log: Path) -> None:

@@ -112,7 +112,7 @@ def _workspace(root: Path) -> tuple[str, bool]:
     with Workspace.open(root) as ws:
         ws.features.apply()
         ws.catalog.register_file(REPO / "examples" / "churn" / "catalog.jsonl")
-        has_copilot = any(getattr(r, "path", "") == "/api/v1/copilot/ask" for r in create_app(ws).routes)
+        has_copilot = "/api/v1/copilot/ask" in create_app(ws).openapi()["paths"]
     return token, has_copilot
 
 
