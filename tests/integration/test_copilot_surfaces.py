@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -94,15 +93,18 @@ def test_cli_eval_prints_metrics(seeded: Any, tmp_path: Path) -> None:
 
 @pytest.fixture()
 def client(seeded: Any) -> Iterator[TestClient]:
-    from shipyard.server.errors import install_error_handlers
-    from shipyard.server.routers import copilot
+    from shipyard.server.app import create_app
 
-    api = FastAPI()
-    api.state.workspace = seeded
-    install_error_handlers(api)
-    api.include_router(copilot.router, prefix="/api/v1")
-    with TestClient(api) as c:
+    # The real app: its policy dependency authenticates the token and authorizes copilot.ask per project.
+    token = seeded.tokens.create("copilot-rest").secret
+    with TestClient(create_app(seeded, close_on_shutdown=False)) as c:
+        c.headers["Authorization"] = f"Bearer {token}"
         yield c
+
+
+def test_rest_refuses_a_project_the_caller_has_no_role_in(client: TestClient) -> None:
+    resp = client.post("/api/v1/copilot/ask", json={"question": "refund flags", "projects": ["someone-else"]})
+    assert resp.status_code == 403 and "someone-else" in resp.json()["error"]["message"]
 
 
 def test_rest_ask_json_and_stream(client: TestClient) -> None:
