@@ -21,10 +21,32 @@ CONTEXT = (
 )
 
 
-def _kernels() -> list[int]:
+_BEFORE: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _kernels_before() -> None:
+    # Kernels another module's long-lived fixture owns (e.g. a JupyterLab under test) are not this test's.
+    _BEFORE.clear()
+    _BEFORE.update(_all_kernels())
+
+
+def _all_kernels() -> list[int]:
     import psutil
 
-    return [p.pid for p in psutil.Process().children(recursive=True) if "kernel" in " ".join(p.cmdline())]
+    found = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "kernel" in " ".join(p.cmdline()):
+                found.append(p.pid)
+        except psutil.Error:  # exited while we looked
+            continue
+    return found
+
+
+def _kernels() -> list[int]:
+    """Kernel processes started by this test that are still running."""
+    return [pid for pid in _all_kernels() if pid not in _BEFORE]
 
 
 def _promote(workspace: Any, tmp_path: Path, name: str, extra: list[tuple[str, list[str]]]) -> None:
