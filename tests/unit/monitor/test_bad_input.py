@@ -18,7 +18,6 @@ from shipyard.errors import InvalidInput, NotFound, ShipyardError
 from shipyard.monitor import PredictionRecord
 from shipyard.monitor.drift import DriftReport
 from shipyard.monitor.service import compute_drift
-from shipyard.store.models import Deployment
 
 RULES = ("calibrated", "classic")
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
@@ -148,21 +147,8 @@ def test_drift_bad_input(case: Callable[[], None]) -> None:
 
 
 @pytest.fixture
-def deployed(workspace: Any) -> Any:
-    with workspace.store.session() as session:
-        session.add(
-            Deployment(
-                project=workspace.project,
-                name="churn",
-                model_name="churn",
-                model_version="1",
-                model_uri="models:/churn/1",
-                triton_model="churn_1",
-                feature_refs=["c:x"],
-                entity_keys=["customer_id"],
-                reference_path="",
-            )
-        )
+def deployed(workspace: Any, add_deployment: Callable[..., None]) -> Any:
+    add_deployment(workspace, ["c:x"], ["customer_id"])
     records = [
         PredictionRecord(
             f"r{i}", T0 + timedelta(minutes=i), {"customer_id": i}, {"x": 1.0}, {"probability": 0.7}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,30 +15,16 @@ import pytest
 from shipyard.monitor import PredictionRecord
 from shipyard.monitor.alerts import MonitorRules
 from shipyard.monitor.prediction_log import PredictionLogWriter
-from shipyard.store.models import Deployment
 
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def ws(workspace: Any) -> Any:
+def ws(workspace: Any, add_deployment: Callable[..., None]) -> Any:
     reference = workspace.state_dir / "ref.parquet"
     rng = np.random.default_rng(0)
     pd.DataFrame({"tenure": rng.normal(24, 6, 2_000)}).to_parquet(reference)
-    with workspace.store.session() as session:
-        session.add(
-            Deployment(
-                project=workspace.project,
-                name="churn",
-                model_name="churn",
-                model_version="1",
-                model_uri="models:/churn/1",
-                triton_model="churn_1",
-                feature_refs=["c:tenure"],
-                entity_keys=[],
-                reference_path=str(reference),
-            )
-        )
+    add_deployment(workspace, ["c:tenure"], [], str(reference))
     workspace.monitor.configure("churn", MonitorRules(window_rows=100, breach_k=1, breach_n=1))
     return workspace
 

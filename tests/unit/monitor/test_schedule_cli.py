@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,27 +13,13 @@ from typer.testing import CliRunner
 
 from shipyard.cli.monitor_cmd import app
 from shipyard.monitor.scheduling import SCHEDULE, SENSOR
-from shipyard.store.models import Deployment
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def ws_dir(workspace: Any) -> Path:
-    with workspace.store.session() as session:
-        session.add(
-            Deployment(
-                project=workspace.project,
-                name="churn",
-                model_name="churn",
-                model_version="1",
-                model_uri="models:/churn/1",
-                triton_model="churn_1",
-                feature_refs=["c:tenure"],
-                entity_keys=[],
-                reference_path="",
-            )
-        )
+def ws_dir(workspace: Any, add_deployment: Callable[..., None]) -> Path:
+    add_deployment(workspace, ["c:tenure"], [])
     workspace.monitor.capture_reference_profile("churn", _reference(workspace.state_dir))
     return Path(workspace.root)
 
