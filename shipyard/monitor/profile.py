@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -70,7 +72,8 @@ class ReferenceProfile(BaseModel):
     def save(self, path: Path) -> Path:
         """Write the profile as JSON (atomically)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".json.tmp")
+        # A temp name per writer: concurrent passes may profile the same deployment at once (last one wins).
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         tmp.write_text(self.model_dump_json(indent=1))
         tmp.replace(path)
         return path

@@ -59,6 +59,11 @@ def deploy(body: DeployRequest, ws: Workspace = Depends(get_workspace)) -> Any:
 @router.post("/deployments/{name}/predict")
 def predict(name: str, body: PredictRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Look up online features for the entities, run the model on Triton, log and return predictions."""
+    if (body.entities is None) == (body.rows is None):
+        from fastapi.exceptions import RequestValidationError
+
+        message = "give exactly one of 'entities' (features looked up online) or 'rows' (raw features)"
+        raise RequestValidationError([{"loc": ("body", "entities"), "msg": message, "type": "value_error"}])
     return jsonable_encoder(
         ws.deployments.predict(identifier(name, "name", kind="name"), body.entities, rows=body.rows)
     )

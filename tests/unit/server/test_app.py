@@ -72,6 +72,8 @@ def test_revoked_token_is_refused_on_the_next_request(client_and_token: tuple[Te
         ({"entities": []}, "body.entities"),
         ({"entities": "x"}, "body.entities"),
         ({}, "body.entities"),
+        ({"entities": [{"customer_id": 1}], "rows": [{"x": 1.0}]}, "body.entities"),
+        ({"rows": []}, "body.rows"),
     ],
 )
 def test_malformed_predict_body_is_422_naming_the_field(
