@@ -85,7 +85,21 @@ def cluster(assert_ray_gone: Callable[..., None]) -> Iterator[str]:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        _kill_client_servers(gcs)
         assert_ray_gone(temp)
+
+
+def _kill_client_servers(gcs_port: int) -> None:
+    """Ray Client's per-client servers of this cluster (they hold port 23000+ for the next cluster otherwise)."""
+    import psutil
+
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(p.info.get("cmdline") or [])
+        if "ray.util.client.server" in cmd and f":{gcs_port}" in cmd:
+            try:
+                p.kill()
+            except psutil.Error:
+                continue
 
 
 def test_pipeline_steps_run_on_a_ray_cluster_by_address(tmp_path: Path, cluster: str) -> None:
