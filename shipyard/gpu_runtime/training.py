@@ -88,6 +88,24 @@ def ray_temp_dir(ws_state_dir: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"shipyard-ray-{digest}"
 
 
+def _connect_client(address: str, attempts: int = 3) -> None:
+    """``ray.init`` through Ray Client, retrying when the cluster's per-client server fails to start.
+
+    Ray's proxier forks that server while gRPC threads run; now and then the child dies at once ("Starting Ray
+    client server failed"). A new connection gets a new server, so a short retry is what a user would do by hand.
+    """
+    import ray
+
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+            return
+        except (ConnectionError, RuntimeError) as exc:  # Ray Client: ConnectionAbortedError from the server
+            if "client server failed" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(1.0 * attempt)
+
+
 class TrainingService:
     """Runs training functions and hyper-parameter searches as Ray work, logged to the workspace's MLflow."""
 
@@ -111,7 +129,7 @@ class TrainingService:
                                 f"[ray] address {self.address!r} must look like ray://host:10001 (or be empty "
                                 "for local Ray)"
                             )
-                        ray.init(address=self.address, ignore_reinit_error=True, log_to_driver=False)
+                        _connect_client(self.address)
                     else:
                         from shipyard.gpu_runtime.devices import gpu_count
 
