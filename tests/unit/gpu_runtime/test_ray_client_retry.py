@@ -39,7 +39,9 @@ def test_fake_ray_init_a_failed_client_server_start_is_retried(monkeypatch: pyte
         ValueError("bad address"),
     ],
 )
-def test_fake_ray_init_other_errors_are_not_retried(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+def test_fake_ray_init_other_errors_are_not_retried(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
     import ray
 
     init, calls = _flaky([error])
