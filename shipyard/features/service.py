@@ -10,10 +10,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +21,11 @@ import pandas as pd
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.features.describe import FeatureViewInfo, view_info
+from shipyard.features.materialize import MaterializeProgress, MaterializeResult
 from shipyard.features.sqlite_compat import tolerant_timestamps
+from shipyard.features.training import feast_points, in_input_order, timestamps_already_utc
 from shipyard.features.validation import (
     EVENT_TIMESTAMP,
-    as_utc,
     checked_entity_count,
     checked_entity_df,
     checked_entity_rows,
@@ -42,10 +42,6 @@ if TYPE_CHECKING:
     from shipyard.features.describe import FeatureMatch, FeatureViewDetail
     from shipyard.workspace import Workspace
 
-_ROW = "__shipyard_row__"
-# Materializing with no earlier run and no start loads the whole history (Feast keeps the latest per key).
-_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-
 
 @dataclass(frozen=True)
 class ApplyResult:
@@ -54,16 +50,6 @@ class ApplyResult:
     entities: list[str]
     feature_views: list[str]
     feature_services: list[str]
-
-
-@dataclass(frozen=True)
-class MaterializeResult:
-    """Which views were loaded into the online store, over which interval, in how long."""
-
-    feature_views: list[str]
-    start: datetime
-    end: datetime
-    duration_s: float
 
 
 class FeatureService:
@@ -188,35 +174,31 @@ class FeatureService:
 
         ``progress(view, done, total)`` is called after each view is loaded (views load one at a time).
         """
-        end_at = as_utc(end, "end") if end is not None else datetime.now(UTC)
-        start_at = as_utc(start, "start") if start is not None else None
-        if start_at is not None and start_at > end_at:
-            raise InvalidInput(f"start {start_at.isoformat()} is after end {end_at.isoformat()}; swap them")
-        views = [v for v in self._views().values() if v.online]
-        if not views:
-            raise NotFound(
-                f"no online feature views registered from {self.repo_dir}; run `shipyard features apply`"
-            )
-        from shipyard.features.quality import gate
+        from shipyard.features import materialize as mat
 
-        start_of: dict[str, datetime] = {}
-        for view in views:
-            start_of[view.name] = min(start_at or _last_end(view) or _BEGINNING, end_at)
-        began = time.perf_counter()
-        # Every view's checks pass before the first row is written, so a failure leaves the store as it was.
-        gate(views, self.repo_dir, start_of, end_at)
-        names = sorted(start_of)
+        def on_step(step: MaterializeProgress) -> None:
+            if progress is not None and step.feature_view is not None:
+                progress(step.feature_view, step.done, step.total)
+
+        planned = mat.plan(list(self._views().values()), start, end, self.repo_dir)
+        return mat.run(planned, self.repo_dir, self._load_view, on_step)
+
+    def materialize_steps(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[MaterializeProgress | MaterializeResult]:
+        """``materialize`` on a background thread: its progress steps as they happen, then the result.
+
+        Bad arguments raise here, before anything runs; a failure while running (the quality gate, Feast)
+        is raised by the iterator.
+        """
+        from shipyard.features import materialize as mat
+
+        planned = mat.plan(list(self._views().values()), start, end, self.repo_dir)
+        return mat.in_background(lambda on_step: mat.run(planned, self.repo_dir, self._load_view, on_step))
+
+    def _load_view(self, name: str, start: datetime, end: datetime) -> None:
         with self._lock, _stdout_to_stderr():
-            for done, name in enumerate(names, start=1):
-                self.store.materialize(start_date=start_of[name], end_date=end_at, feature_views=[name])
-                if progress is not None:
-                    progress(name, done, len(names))
-        return MaterializeResult(
-            feature_views=names,
-            start=min(start_of.values()),
-            end=end_at,
-            duration_s=round(time.perf_counter() - began, 3),
-        )
+            self.store.materialize(start_date=start, end_date=end, feature_views=[name])
 
     def training_frame(self, entity_df: pd.DataFrame, features: str | list[str]) -> pd.DataFrame:
         """Point-in-time correct features for each entity row (Feast historical retrieval), in the input's order.
@@ -241,18 +223,10 @@ class FeatureService:
             raise InvalidInput(
                 f"entity_df column(s) {', '.join(clashes)} clash with features; drop or rename them"
             )
-        # Feast's file store merges away repeated (key, timestamp) rows and drops rows with no value inside
-        # the TTL, so ask once per distinct point and join the answers back onto every input row.
-        points = frame[[*join_keys, EVENT_TIMESTAMP]].drop_duplicates(ignore_index=True)
-        points[_ROW] = np.arange(len(points))
-        with self._lock, _stdout_to_stderr():
+        points = feast_points(frame, join_keys)
+        with self._lock, _stdout_to_stderr(), timestamps_already_utc(self.store):
             found = self.store.get_historical_features(entity_df=points, features=service).to_df()
-        values = found.set_index(_ROW).reindex(np.arange(len(points)))[names].reset_index(drop=True)
-        if len(points) == len(frame):
-            # No repeated (key, timestamp): point i is input row i, so the answers line up without a merge.
-            return pd.concat([frame.reset_index(drop=True), values], axis=1)
-        answered = pd.concat([points.drop(columns=[_ROW]), values], axis=1)
-        return frame.merge(answered, on=[*join_keys, EVENT_TIMESTAMP], how="left", validate="many_to_one")
+        return in_input_order(frame, found, [*join_keys, EVENT_TIMESTAMP], names)
 
     # -- online -------------------------------------------------------------------------------------------
     def online_features(self, entity_rows: list[dict[str, Any]], feature_refs: list[str]) -> pd.DataFrame:
@@ -405,13 +379,6 @@ class FeatureService:
 
 
 # -- small helpers -------------------------------------------------------------------------------------------
-def _last_end(view: FeatureView) -> datetime | None:
-    end = view.most_recent_end_time
-    if end is None:
-        return None
-    return end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
-
-
 @contextlib.contextmanager
 def _stdout_to_stderr() -> Iterator[None]:
     with contextlib.redirect_stdout(sys.stderr):

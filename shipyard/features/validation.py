@@ -23,7 +23,7 @@ EVENT_TIMESTAMP = "event_timestamp"
 
 
 def checked_entity_df(entity_df: Any, join_keys: list[str]) -> pd.DataFrame:
-    """A copy of ``entity_df`` with UTC timestamps, after checking keys, timestamps and rows."""
+    """A shallow copy of ``entity_df`` with UTC timestamps, after checking keys, timestamps and rows."""
     if not isinstance(entity_df, pd.DataFrame):
         raise InvalidInput(f"entity_df must be a pandas DataFrame, got {type(entity_df).__name__}")
     for column in [*join_keys, EVENT_TIMESTAMP]:
@@ -33,7 +33,8 @@ def checked_entity_df(entity_df: Any, join_keys: list[str]) -> pd.DataFrame:
             )
     if entity_df.empty:
         raise InvalidInput("entity_df has no rows; pass at least one entity and timestamp")
-    frame = entity_df.copy()
+    # Shallow: only the timestamp column is replaced (never written into), and callers copy what they return.
+    frame = entity_df.copy(deep=False)
     for column in [*join_keys, EVENT_TIMESTAMP]:
         if frame[column].isna().any():
             row = int(frame[column].isna().to_numpy().argmax())
@@ -167,8 +168,11 @@ def as_utc(value: datetime, field: str) -> datetime:
 
 def utc_timestamps(values: pd.Series) -> pd.Series:
     """Timestamps as UTC; naive ones are taken as UTC, strings may mix formats."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values, utc=True)
+    # Datetime columns need no parsing: converting the zone is a metadata change, to_datetime a full pass.
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_dtype(values):
+        return values.dt.tz_localize("UTC")
     return pd.to_datetime(values, utc=True, format="mixed")
 
 

@@ -130,6 +130,36 @@ def test_training_frame_answers_repeated_and_unanswerable_rows_too(
     assert frame.loc[1, FEATURES].isna().all()
 
 
+@pytest.mark.parametrize("zone", [None, "UTC", "America/New_York"])
+def test_training_frame_takes_any_time_zone_and_leaves_the_input_and_store_as_they_were(
+    ws: Workspace, snapshots: pd.DataFrame, zone: str | None
+) -> None:
+    labels = pd.read_parquet(ws.root / "data" / "labels.parquet").head(300)
+    stamps = labels["event_timestamp"]
+    labels["event_timestamp"] = stamps.dt.tz_convert(zone) if zone else stamps.dt.tz_localize(None)
+    before = labels.copy()
+    frame = ws.features.training_frame(labels, "churn_v1")
+    pd.testing.assert_frame_equal(labels, before)  # the caller's frame, zone included, is untouched
+    assert ws.features.store.config.coerce_tz_aware is True  # Feast's own setting is restored after the call
+    assert str(frame["event_timestamp"].dtype) == "datetime64[ns, UTC]"
+    expected = labels.assign(event_timestamp=stamps).merge(snapshots, on=KEYS, how="left")
+    np.testing.assert_allclose(frame[FEATURES].to_numpy(float), expected[FEATURES].to_numpy(float), rtol=1e-6)
+
+
+@pytest.mark.parametrize("days_later", [0, 400], ids=["all answered", "some past the TTL"])
+def test_training_frame_has_the_values_of_raw_feast(ws: Workspace, days_later: int) -> None:
+    labels = pd.read_parquet(ws.root / "data" / "labels.parquet").sample(n=500, random_state=5)
+    later = labels.index[::2]  # every other row: past the last snapshot's 45-day TTL when days_later > 45
+    labels.loc[later, "event_timestamp"] += pd.Timedelta(days=days_later)
+    refs = ws.features.feature_refs("churn_v1")
+    raw = ws.features.store.get_historical_features(entity_df=labels, features=refs).to_df()
+    frame = ws.features.training_frame(labels, "churn_v1")
+    assert frame["customer_id"].tolist() == labels["customer_id"].tolist()
+    expected = labels.merge(raw, on=[*KEYS, "churned"], how="left")
+    assert frame[FEATURES].isna().any().any() == (days_later > 0)
+    pd.testing.assert_frame_equal(frame[FEATURES], expected[FEATURES], check_dtype=False)
+
+
 # -- online ---------------------------------------------------------------------------------------------------
 def test_online_values_are_the_latest_snapshot_in_request_order(
     ws: Workspace, snapshots: pd.DataFrame

@@ -1,5 +1,12 @@
 """``/api/v1/features``: list, search, describe, define, apply, materialize and read online features (Feast).
 
+``POST /features/materialize`` answers JSON, or with ``"stream": true`` (or ``Accept: text/event-stream``)
+a ``text/event-stream``: ``event: progress`` when every view's quality checks passed (``stage: checked``)
+and after each view is loaded (``stage: loaded``), then ``event: done`` with the same JSON as the plain
+form, or ``event: error`` with the error envelope (a failing quality gate names feature, check and
+offending rows; nothing was written). Bad arguments are refused with the ordinary envelope before the
+stream starts, as in ``/copilot/ask``.
+
 Online reads are bounded at ``MAX_ONLINE_ENTITIES`` (10,000) entity rows per request: a larger request is
 refused with 413 and the error envelope, rather than batched, so one caller cannot hold the store's lock for
 seconds and every caller sees the same latency. Clients batch on their side.
@@ -7,23 +14,28 @@ seconds and every caller sees the same latency. Clients batch on their side.
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from shipyard.server.auth import current_principal, get_workspace
 from shipyard.workspace import Workspace
 
 router = APIRouter(tags=["features"])
+log = logging.getLogger(__name__)
 
 
 class MaterializeRequest(BaseModel):
     start: datetime | None = None
     end: datetime | None = None
+    stream: bool = Field(False, description="true: text/event-stream of progress events, then done or error")
 
 
 class DefineRequest(BaseModel):
@@ -84,10 +96,34 @@ def apply(ws: Workspace = Depends(get_workspace)) -> Any:
     return jsonable_encoder(ws.features.apply())
 
 
-@router.post("/features/materialize")
-def materialize(body: MaterializeRequest, ws: Workspace = Depends(get_workspace)) -> Any:
-    """Run the quality gate, then load feature values into the online store."""
-    return jsonable_encoder(ws.features.materialize(body.start, body.end))
+@router.post("/features/materialize", response_model=None)
+def materialize(body: MaterializeRequest, request: Request, ws: Workspace = Depends(get_workspace)) -> Any:
+    """Run the quality gate, then load feature values into the online store (optionally streaming progress)."""
+    if not (body.stream or "text/event-stream" in request.headers.get("accept", "")):
+        return jsonable_encoder(ws.features.materialize(body.start, body.end))
+    steps = ws.features.materialize_steps(body.start, body.end)  # bad arguments answer 4xx before the stream
+    return StreamingResponse(
+        _materialize_events(steps), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
+def _materialize_events(steps: Iterator[Any]) -> Iterator[str]:
+    from shipyard.errors import OperationFailed, ShipyardError
+    from shipyard.features.materialize import MaterializeResult
+
+    try:
+        for step in steps:
+            done = isinstance(step, MaterializeResult)
+            yield _sse("done" if done else "progress", jsonable_encoder(step))
+    except ShipyardError as exc:
+        yield _sse("error", exc.to_dict())
+    except Exception as exc:  # the stream has begun (200 sent): the client can only learn of it as an event
+        log.exception("materialization failed")
+        yield _sse("error", OperationFailed(f"materialization failed: {exc}").to_dict())
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
 @router.post("/features/online")

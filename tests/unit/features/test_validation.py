@@ -75,6 +75,18 @@ def test_entity_df_timestamps_become_utc_and_the_input_is_not_modified() -> None
     assert original["event_timestamp"].tolist() == ["2025-01-01", "2025-02-01"]
 
 
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/Paris"])
+def test_datetime_columns_are_converted_to_utc_without_touching_the_input(zone: str | None) -> None:
+    stamps = pd.Series(pd.to_datetime(["2025-01-01 12:00", "2025-07-01 12:00"])).dt.tz_localize(zone)
+    original = _entity_df(event_timestamp=stamps)
+    frame = checked_entity_df(original, ["customer_id"])
+    assert str(frame["event_timestamp"].dtype) == "datetime64[ns, UTC]"
+    utc = stamps.dt.tz_localize("UTC") if zone is None else stamps.dt.tz_convert("UTC")
+    assert frame["event_timestamp"].tolist() == utc.tolist()
+    assert frame["event_timestamp"].iloc[1].hour == (10 if zone == "Europe/Paris" else 12)
+    pd.testing.assert_series_equal(original["event_timestamp"], stamps, check_names=False)
+
+
 # -- feature refs -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "refs",
