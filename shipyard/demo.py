@@ -1,8 +1,9 @@
-"""The end-to-end demo: example data -> Feast -> notebook pipeline (Dagster) -> MLflow -> Triton -> drift.
+"""The end-to-end demo: example data -> Feast -> notebook pipeline (Dagster) -> MLflow -> Triton -> drift ->
+alert -> webhook -> retraining run -> promotion gate.
 
 Each stage calls the same service a CLI command or REST route would. Predictions go through the real REST
 endpoint (uvicorn on 127.0.0.1) so the demo exercises the path a client uses. Every process started here
-(Triton, the API server thread) is stopped in ``finally``, on failure and on Ctrl-C alike.
+(Triton, the API server and webhook receiver threads) is stopped in ``finally``, on failure and on Ctrl-C alike.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shipyard.demo_loop import WebhookReceiver, loop_detail, run_monitor_loop
 from shipyard.errors import InvalidInput, OperationFailed
 
 DEMO_MARKER = ".shipyard-demo-workspace"
@@ -128,6 +130,7 @@ def run_demo(options: DemoOptions, on_step: Callable[[DemoStep], None] = lambda 
 
     ws = Workspace.open(root)
     server: _ApiServer | None = None
+    receiver: WebhookReceiver | None = None
     try:
         with step("features: feast apply + materialize") as s:
             applied = ws.features.apply()
@@ -222,6 +225,16 @@ def run_demo(options: DemoOptions, on_step: Callable[[DemoStep], None] = lambda 
             (reports_dir / "drift-shifted.json").write_text(_dumps(shifted_report.to_dict()))
             s["detail"] = _drift_detail(shifted_report.to_dict())
 
+        with step("loop: alert -> webhook -> retrain -> gate") as s:
+            receiver = WebhookReceiver()
+            receiver.start()
+            # Four windows per traffic phase, so a k=2-of-3 sustained breach can fire within the shifted phase.
+            window_rows = max(30, options.requests * options.batch // 4)
+            loop = run_monitor_loop(
+                ws, MODEL_NAME, root / "notebooks" / "retrain.ipynb", window_rows, receiver
+            )
+            s["detail"] = loop_detail(loop)
+
         ws.catalog.sync()  # models, runs, pipelines and deployments become searchable in the copilot and panels
         result.summary = {
             "workspace": str(root),
@@ -247,10 +260,13 @@ def run_demo(options: DemoOptions, on_step: Callable[[DemoStep], None] = lambda 
             "normal_drifted_features": _drifted(normal_report.to_dict()),
             "shifted_drifted_features": _drifted(shifted_report.to_dict()),
             "shifted_feature": shift_feature,
+            "monitor_loop": loop.to_dict(),
             "materialized": mat.feature_views,
         }
         return result
     finally:
+        if receiver is not None:
+            receiver.stop()
         if server is not None:
             server.stop()
         ws.close()

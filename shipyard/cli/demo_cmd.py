@@ -32,7 +32,7 @@ def demo(
     batch: Annotated[int, typer.Option(min=1, max=1000, help="Entities per request.")] = 50,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate data, build features, run the training pipeline, deploy on Triton, send traffic, detect drift."""
+    """Generate data, build features, train, deploy on Triton, send traffic, detect drift, alert, retrain, gate."""
     from shipyard.demo import DemoOptions, DemoStep, run_demo
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -76,7 +76,8 @@ def _render_summary(r: dict[str, Any]) -> str:
             f"  drift, normal      {', '.join(s['normal_drifted_features']) or 'none'}",
             f"  drift, shifted     {', '.join(s['shifted_drifted_features']) or 'none'}"
             f"  (shifted feature: {s['shifted_feature']})",
-            "All processes the demo started (Triton, API server) have been stopped.",
+            *_loop_lines(s["monitor_loop"]),
+            "All processes the demo started (Triton, API server, webhook receiver) have been stopped.",
             f"Next: `{s['lab']}` opens JupyterLab with the copilot, feature browser, promote and monitoring.",
         ]
     )
@@ -89,3 +90,18 @@ def _top_citation(answer: dict[str, Any]) -> str:
     top = citations[0]
     column = f" ({top['column']})" if top.get("column") else ""
     return f"{top['kind']} {top['name']}{column}"
+
+
+def _loop_lines(loop: dict[str, Any]) -> list[str]:
+    alerts = ", ".join(f"{a['kind']} on {a['subject']}" for a in loop["alerts"]) or "none"
+    lines = [f"  alerts             {alerts}  ({loop['windows']} windows checked)"]
+    lines += [f"  webhook received   {r['text']}" for r in loop["webhook_received"]]
+    if not loop["webhook_received"]:
+        lines.append(f"  webhook received   nothing at {loop['webhook_url']}")
+    retrain = loop["retrain"]
+    if retrain is None:
+        return [*lines, "  retraining         not triggered"]
+    lines.append(f"  retraining run     {retrain.get('run_id') or '-'} ({retrain['status']})")
+    candidate = retrain.get("candidate")
+    lines.append(f"  promotion gate     {candidate['summary'] if candidate else 'no candidate registered'}")
+    return lines

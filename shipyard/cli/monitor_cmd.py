@@ -44,11 +44,14 @@ def drift(
         bool,
         typer.Option(
             "--min-effect/--no-min-effect",
-            help="calibrated rule: also require a material effect (KS >= --min-ks or Cohen's w >= --min-w).",
+            help="calibrated rule: also require a material effect (--min-ks, --min-w, --min-scale).",
         ),
     ] = True,
     min_ks: Annotated[float, typer.Option(help="KS (CDF gap) floor of a numeric breach.")] = 0.03,
     min_w: Annotated[float, typer.Option(help="Cohen's w floor of a chi-square breach.")] = 0.05,
+    min_scale: Annotated[
+        float, typer.Option(help="Floor of a scale (spread) breach, in reference score sds.")
+    ] = 0.06,
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -56,7 +59,7 @@ def drift(
     from shipyard.monitor.drift_files import compute_drift, drift_policy
 
     with handled(as_json):
-        policy = drift_policy(min_effect=min_effect, min_ks=min_ks, min_w=min_w)
+        policy = drift_policy(min_effect=min_effect, min_ks=min_ks, min_w=min_w, min_scale=min_scale)
         report = compute_drift(reference, current, feature or None, rule, policy).to_dict()
         emit(report, as_json, render_drift)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from shipyard.errors import InvalidInput, ShipyardError
 from shipyard.events.sinks import EventSinkSettings
@@ -54,12 +54,40 @@ class MonitorRules(BaseModel):
     retrain_pipeline: str = ""
     retrain_params: dict[str, Any] = Field(default_factory=dict)
     retrain_on: list[str] = Field(default_factory=lambda: ["drift", "performance"])
+    promote_alias: str = Field(
+        default="champion", description="alias the retrained candidate takes if it clears the gates"
+    )
+    promote_gates: list[str] = Field(
+        default_factory=list, description="gates the candidate must clear, e.g. ['auc>=0.7']"
+    )
 
     @model_validator(mode="after")
     def _k_within_n(self) -> MonitorRules:
         if self.breach_k > self.breach_n:
             raise ValueError(f"breach_k ({self.breach_k}) cannot exceed breach_n ({self.breach_n})")
         return self
+
+    @field_validator("promote_gates")
+    @classmethod
+    def _gates_parse(cls, gates: list[str]) -> list[str]:
+        from shipyard.registry.promotion import normalize_gates
+
+        try:
+            normalize_gates(gates)
+        except ShipyardError as exc:
+            raise ValueError(exc.message) from exc
+        return gates
+
+    @field_validator("promote_alias")
+    @classmethod
+    def _alias_valid(cls, alias: str) -> str:
+        from shipyard.registry.models import validate_alias
+
+        try:
+            validate_alias(alias)
+        except ShipyardError as exc:
+            raise ValueError(exc.message) from exc
+        return alias
 
 
 @dataclass

@@ -1,17 +1,24 @@
 """Drift thresholds calibrated from the reference itself, so windows from the reference rarely alarm.
 
-Each feature's window is reduced to counts in its profile's cells (``profile.py``). Two statistics:
+Each feature's window is reduced to counts in its profile's cells (``profile.py``). Three statistics:
 
 * ``chi2``: Pearson's chi-square of the window's cell counts against the reference cell shares (every
   cell, missing included: catches category, missing-rate, variance and new-level shifts);
 * ``ks`` (numeric only): the largest gap between the window's and the reference's CDF over the value bins
-  (the binned Kolmogorov-Smirnov statistic: catches location shifts best).
+  (the binned Kolmogorov-Smirnov statistic: catches location shifts best);
+* ``scale`` (numeric only): Mood's scale test on the reference-quantile bins: each value scores
+  ``(u - 1/2)^2`` with ``u`` its bin's mid reference quantile, and the statistic is the gap between the
+  window's and the reference's mean score (two-sided: wider or narrower). KS barely moves when a feature
+  spreads out around an unchanged centre, and chi-square spreads that signal over every bin; this rank
+  test puts it in one number. Its null is close to normal (a mean of bounded scores), so the bootstrap
+  below supplies its standard deviation.
 
 Null distribution: a parametric bootstrap of the *two-sample* situation at the window size ``m`` — the
 reference counts are redrawn ``Multinomial(N, p)`` (the reference is a sample too) and the window
 ``Multinomial(m, p)`` — ``draws`` times, vectorised. Its tail is then summarised so that thresholds at
 small levels do not need millions of draws: chi-square by a moment-matched gamma, KS by the effective
-sample size ``n_eff`` in ``P(D > d) ~ 2 exp(-2 n_eff d^2)`` fitted at the simulated 99th percentile.
+sample size ``n_eff`` in ``P(D > d) ~ 2 exp(-2 n_eff d^2)`` fitted at the simulated 99th percentile, the
+scale gap by a normal with the simulated standard deviation.
 
 Multiple testing: with ``T`` statistics over all features, each is compared with its ``1 - alpha / T``
 threshold (Bonferroni), so a window drawn from the reference alarms with probability <= ``alpha``.
@@ -21,7 +28,8 @@ real but immaterial. A check therefore breaches only when its statistic is above
 *and* its effect size reaches a floor: the KS statistic itself (a CDF gap, a share of rows) against
 ``min_ks`` (default 0.03, about a 0.075 sd location shift), and Cohen's w = sqrt(chi2 / m) against
 ``min_w`` (default 0.05, Cohen's "small" is 0.1; about a 0.06 sd shift over 10 equal-frequency bins, a
-missing rate 2% -> 2.7%, or 0.25% of rows in a new category). At the default 1,000-row window the
+missing rate 2% -> 2.7%, or 0.25% of rows in a new category), and the scale gap in units of the score's
+reference standard deviation against ``min_scale`` (default 0.06: a normal feature's sd x1.05 or x0.95). At the default 1,000-row window the
 calibrated thresholds are far above the floors (w > 0.15, KS > 0.06), so detection there is unchanged;
 each feature reports both effects and the floors, and a significant-but-small change is listed in
 ``suppressed`` instead of ``reasons``.
@@ -45,7 +53,7 @@ from shipyard.errors import InvalidInput
 from shipyard.monitor.drift import DriftReport, FeatureDrift, _js, _psi, not_computable
 from shipyard.monitor.profile import FeatureProfile, ReferenceProfile, window_cells
 
-_CACHE: dict[tuple[Any, ...], tuple[float, float, float]] = {}
+_CACHE: dict[tuple[Any, ...], tuple[float, float, float, float]] = {}
 _CACHE_LOCK = threading.Lock()
 _CACHE_MAX = 20_000
 
@@ -65,6 +73,9 @@ class CalibrationPolicy(BaseModel):
     )
     min_ks: float = Field(default=0.03, ge=0, le=1, description="KS (CDF gap) floor for a numeric breach")
     min_w: float = Field(default=0.05, ge=0, description="Cohen's w = sqrt(chi2 / m) floor for chi2")
+    min_scale: float = Field(
+        default=0.06, ge=0, description="floor of the scale gap, in reference score standard deviations"
+    )
 
 
 def calibrated_drift(
@@ -94,7 +105,7 @@ def calibrated_drift(
             )
     if not names:
         raise InvalidInput("no feature columns to check")
-    tests = sum(2 if profile.features[c].kind == "numeric" else 1 for c in names)
+    tests = sum(3 if profile.features[c].kind == "numeric" else 1 for c in names)
     alpha_each = policy.alpha / tests
     results = {col: _feature(col, profile.features[col], current[col], alpha_each, policy) for col in names}
     return DriftReport(
@@ -147,7 +158,7 @@ def _feature(
         )
     probs = _smoothed(ref)
     chi2 = float(_pearson(cur, m * probs))
-    shape, scale, kappa = _calibration(fp, m, policy)
+    shape, scale, kappa, scale_sd = _calibration(fp, m, policy)
     chi2_thr = _gamma_isf(alpha_each, shape, scale)
     checks = {
         "chi2": {
@@ -170,6 +181,17 @@ def _feature(
             "effect": float(ks),
             "min_effect": policy.min_ks if policy.min_effect else 0.0,
         }
+        scores, score_sd = _mood_scores(ref)
+        if scale_sd > 0 and score_sd > 0:
+            gap = float(cur[:-1] @ scores / n_cur_values - ref[:-1] @ scores / n_ref_values)
+            checks["scale"] = {
+                "statistic": abs(gap),
+                "threshold": _normal_isf(alpha_each / 2) * scale_sd,
+                "p_value": math.erfc(abs(gap) / scale_sd / math.sqrt(2)),
+                "effect": abs(gap) / score_sd,
+                "min_effect": policy.min_scale if policy.min_effect else 0.0,
+                "difference": gap,
+            }
     significant = {name: c for name, c in checks.items() if c["statistic"] > c["threshold"]}
     reasons = [
         f"{name} {c['statistic']:.4g} > calibrated {c['threshold']:.4g}"
@@ -207,8 +229,8 @@ def _bucket(m: int) -> int:
     return max(1, round(2 ** (round(8 * math.log2(max(m, 1))) / 8)))
 
 
-def _calibration(fp: FeatureProfile, m: int, policy: CalibrationPolicy) -> tuple[float, float, float]:
-    """(gamma shape, gamma scale at ``m``, KS n_eff ratio) for the feature at window size ``m``."""
+def _calibration(fp: FeatureProfile, m: int, policy: CalibrationPolicy) -> tuple[float, float, float, float]:
+    """(gamma shape, gamma scale at ``m``, KS n_eff ratio, scale-gap sd at ``m``) for the feature."""
     m_cal = _bucket(m)
     # Keyed by the cell counts, not the feature: continuous features of one reference have equal-frequency
     # bins, so a frame of 1,000 such columns needs one simulation per window size, not 1,000.
@@ -221,12 +243,14 @@ def _calibration(fp: FeatureProfile, m: int, policy: CalibrationPolicy) -> tuple
             if len(_CACHE) >= _CACHE_MAX:
                 _CACHE.clear()
             _CACHE[key] = hit
-    shape, scale, kappa = hit
+    shape, scale, kappa, scale_sd = hit
     n = max(fp.n, 1)
-    return shape, scale * (1 + m / n) / (1 + m_cal / n), kappa
+    # Var(window mean - reference mean) ~ sigma^2 (1/m + 1/n): rescale the bucket's sd to the exact size.
+    scale_sd *= math.sqrt((1 / max(m, 1) + 1 / n) / (1 / m_cal + 1 / n))
+    return shape, scale * (1 + m / n) / (1 + m_cal / n), kappa, scale_sd
 
 
-def _simulate(fp: FeatureProfile, m: int, policy: CalibrationPolicy) -> tuple[float, float, float]:
+def _simulate(fp: FeatureProfile, m: int, policy: CalibrationPolicy) -> tuple[float, float, float, float]:
     ref = np.asarray(fp.counts, dtype=np.float64)
     n = int(ref.sum())
     p = _smoothed(ref)
@@ -238,7 +262,7 @@ def _simulate(fp: FeatureProfile, m: int, policy: CalibrationPolicy) -> tuple[fl
     chi2 = _pearson(cur_draws, m * q)
     mean, var = float(chi2.mean()), float(chi2.var())
     shape, scale = (mean**2 / var, var / mean) if var > 0 and mean > 0 else (1.0, max(mean, 1e-9))
-    kappa = 1.0
+    kappa, scale_sd = 1.0, 0.0
     if fp.kind == "numeric" and len(ref) > 2:
         values_cur, values_ref = cur_draws[:, :-1], ref_draws[:, :-1]
         ok = (values_cur.sum(axis=1) > 0) & (values_ref.sum(axis=1) > 0)
@@ -249,7 +273,30 @@ def _simulate(fp: FeatureProfile, m: int, policy: CalibrationPolicy) -> tuple[fl
             q99 = float(np.quantile(d, 0.99))
             # Binned D is discrete and below the continuous one; fit n_eff where the tail starts.
             kappa = math.log(2 / 0.01) / (2 * q99**2) / nominal if q99 > 0 else 1.0
-    return shape, scale, kappa
+            scores, _ = _mood_scores(ref)
+            gaps = values_cur[ok] @ scores / n1 - values_ref[ok] @ scores / n2
+            scale_sd = float(gaps.std())
+    return shape, scale, kappa, scale_sd
+
+
+def _mood_scores(counts: np.ndarray) -> tuple[np.ndarray, float]:
+    """Mood's score ``(u - 1/2)^2`` of each value cell (``u``: its mid reference quantile), and its sd."""
+    values = counts[:-1]
+    total = values.sum()
+    if total <= 0:
+        return np.zeros_like(values), 0.0
+    upper = np.cumsum(values) / total
+    mid = upper - values / total / 2
+    scores = (mid - 0.5) ** 2
+    shares = values / total
+    mean = float(shares @ scores)
+    return scores, math.sqrt(max(float(shares @ scores**2) - mean**2, 0.0))
+
+
+def _normal_isf(p: float) -> float:
+    from scipy import special
+
+    return float(-special.ndtri(p))
 
 
 def _pearson(observed: np.ndarray, expected: np.ndarray, floor: float = 5.0) -> Any:

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 SHIPYARD = str(Path(sys.executable).parent / "shipyard")
 
 
-def _processes_mentioning(text: str) -> list[str]:
+def _processes_mentioning(text: str, also: str = "") -> list[str]:
+    """Processes (not pytest) whose command line has ``text`` (and ``also``, when given)."""
     out = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -27,7 +28,7 @@ def _processes_mentioning(text: str) -> list[str]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if text in cmdline and "pytest" not in cmdline:
+        if text in cmdline and also in cmdline and "pytest" not in cmdline:
             out.append(f"{pid}: {cmdline[:200]}")
     return out
 
@@ -66,6 +67,33 @@ def test_demo_runs_every_stage_and_finds_drift_only_on_the_shifted_feature(
         assert set(json.loads(Path(report).read_text())) >= {"drift_detected", "features"}
 
 
+def test_demo_closes_the_loop_alert_webhook_retrain_gate(demo: tuple[Path, dict[str, Any]]) -> None:
+    ws, doc = demo
+    shifted = doc["summary"]["shifted_feature"]
+    loop = doc["summary"]["monitor_loop"]
+    step = next(s for s in doc["steps"] if s["name"].startswith("loop:"))
+    assert f"alert: drift on {shifted}" in step["detail"]
+    assert [(a["kind"], a["subject"]) for a in loop["alerts"]] == [("drift", shifted)]
+    # The receiver the demo started on 127.0.0.1 got the alert and the retraining outcome.
+    assert loop["webhook_url"].startswith("http://127.0.0.1:")
+    texts = [r["text"] for r in loop["webhook_received"]]
+    assert any(f"churn: drift alert on {shifted}" in t for t in texts), texts
+    retrain = loop["retrain"]
+    assert retrain["status"] == "succeeded" and retrain["run_id"], retrain
+    assert any("retraining succeeded; candidate v2" in t for t in texts), texts
+    candidate = retrain["candidate"]
+    assert candidate["version"] == "2" and candidate["champion_version"] == "1"
+    assert [g["metric"] for g in candidate["gates"]] == ["auc"]
+    assert isinstance(candidate["promoted"], bool)
+    # The registry agrees with the gate's decision, and the candidate came from that retraining run.
+    info = json.loads(_cli("models", "show", "churn@2", "--workspace", str(ws), "--json").stdout)
+    assert info["tags"]["shipyard.pipeline_run"] == retrain["run_id"]
+    assert ("champion" in info["aliases"]) is candidate["promoted"]
+    status = json.loads(_cli("monitor", "status", "churn", "--workspace", str(ws), "--json").stdout)
+    assert status["retrains"][-1]["run_id"] == retrain["run_id"]
+    assert all(e["delivered"] for e in status["events"])
+
+
 def test_demo_discovers_the_refund_history_with_a_cited_answer(demo: tuple[Path, dict[str, Any]]) -> None:
     ws, doc = demo
     answer = doc["summary"]["copilot"]["answer"]
@@ -79,7 +107,7 @@ def test_demo_discovers_the_refund_history_with_a_cited_answer(demo: tuple[Path,
 def test_demo_leaves_no_process_behind(demo: tuple[Path, dict[str, Any]]) -> None:
     ws, _ = demo
     assert _processes_mentioning(str(ws)) == []
-    assert _processes_mentioning("tritonserver") == []
+    assert _processes_mentioning("tritonserver", str(ws)) == []
 
 
 def test_champion_carries_lineage_tags(demo: tuple[Path, dict[str, Any]]) -> None:
@@ -103,7 +131,7 @@ def test_cli_predict_starts_and_stops_triton(demo: tuple[Path, dict[str, Any]]) 
     assert doc["deployment"] == "churn"
     p = doc["predictions"][0]
     assert 0.0 <= p["probability"] <= 1.0
-    assert _processes_mentioning("tritonserver") == []
+    assert _processes_mentioning("tritonserver", str(ws)) == []
 
 
 def test_cli_drift_contract_on_files(demo: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
@@ -161,7 +189,7 @@ def test_rest_predict_and_unknown_deployment(demo: tuple[Path, dict[str, Any]]) 
         assert r.status_code == 404
         assert "nope" in r.json()["error"]["message"]
         assert client.get("/api/v1/deployments", headers=headers).json()[0]["name"] == "churn"
-    assert _processes_mentioning("tritonserver") == []
+    assert _processes_mentioning("tritonserver", str(ws)) == []
 
 
 def test_promote_of_a_notebook_that_is_not_json_exits_2_and_writes_nothing(

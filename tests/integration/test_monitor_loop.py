@@ -1,5 +1,6 @@
 """The closed loop for real: shifted traffic -> sustained-breach alert -> webhook on 127.0.0.1 -> a real
-retraining pipeline run (papermill + Dagster in-process) recorded as an event, visible in status."""
+retraining pipeline run (papermill + Dagster in-process) that registers a candidate in MLflow -> the
+registry's promotion gate decides -> all of it recorded as events, visible in status."""
 
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ from shipyard.store.models import Deployment
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2024, 6, 1, tzinfo=UTC)
+# A weak model on purpose (labels are mostly noise): the gate below must refuse it.
+RETRAIN = """import numpy as np, pandas as pd, shipyard
+from sklearn.linear_model import LogisticRegression
+rng = np.random.default_rng(3)
+df = pd.DataFrame({"tenure": rng.normal(27, 6, 800), "spend": rng.gamma(2, 30, 800)})
+df["y"] = (rng.random(800) < 0.3).astype(int)
+model = LogisticRegression().fit(df[["tenure", "spend"]], df["y"])
+shipyard.open_workspace().registry.log_model(
+    model, name="churn", training_frame=df, feature_columns=["tenure", "spend"], target="y",
+    feature_refs=["c:tenure", "c:spend"], metrics={}, params={"reason": reason}, alias=None,
+)"""
 
 
 @pytest.fixture
@@ -78,7 +90,7 @@ def test_shift_alerts_webhook_and_real_retraining_run(
         v4.new_notebook(
             cells=[
                 v4.new_code_cell("reason = ''", metadata={"tags": ["parameters"]}),
-                v4.new_code_cell("trained_because = len(reason)", metadata={"tags": ["step:train"]}),
+                v4.new_code_cell(RETRAIN, metadata={"tags": ["step:train"]}),
             ]
         ),
         str(notebook),
@@ -110,6 +122,7 @@ def test_shift_alerts_webhook_and_real_retraining_run(
             breach_n=3,
             retrain_pipeline="retrain",
             retrain_params={"reason": "drift"},
+            promote_gates=["auc>=0.9"],
             webhooks=[{"url": url, "allow_private": True, "secret": "k"}],
         ),
     )
@@ -123,7 +136,15 @@ def test_shift_alerts_webhook_and_real_retraining_run(
     assert result.retrain is not None and result.retrain["status"] == "succeeded", result.retrain
     titles = [g["text"] for g in got]
     assert any("drift alert on tenure" in t for t in titles)
-    assert any("retraining succeeded" in t for t in titles)
+    candidate = result.retrain["candidate"]
+    assert candidate["version"] == "1" and candidate["promoted"] is False
+    assert candidate["gates"][0]["metric"] == "auc" and not candidate["gates"][0]["passed"]
+    assert "gate auc>=0.9 failed" in candidate["reasons"][0]
+    assert ws.registry.alias_version("churn", "champion") is None  # the refused candidate took no alias
+    version = ws.registry.resolve("churn", "1")
+    assert version.tags["shipyard.pipeline_run"] == result.retrain["run_id"]
+    assert any("retraining succeeded; candidate v1 refused" in t for t in titles)
     status = ws.monitor.status("churn")
     assert status["retrains"][0]["run_id"] == result.retrain["run_id"]
+    assert status["retrains"][0]["candidate"]["promoted"] is False
     assert all(e["delivered"] for e in status["events"])

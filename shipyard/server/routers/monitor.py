@@ -20,9 +20,12 @@ class DriftRequest(BaseModel):
     reference: str = Field(min_length=1, description="Parquet or CSV path, relative to the workspace")
     current: str = Field(min_length=1, description="Parquet or CSV path, relative to the workspace")
     features: list[str] | None = None
-    min_effect: bool = Field(default=True, description="also require a material effect (min_ks / min_w)")
+    min_effect: bool = Field(
+        default=True, description="also require a material effect (min_ks / min_w / min_scale)"
+    )
     min_ks: float = Field(default=0.03, ge=0, le=1, description="KS (CDF gap) floor of a numeric breach")
     min_w: float = Field(default=0.05, ge=0, description="Cohen's w floor of a chi-square breach")
+    min_scale: float = Field(default=0.06, ge=0, description="floor of a scale (spread) breach")
 
 
 @router.post("/monitor/drift")
@@ -32,7 +35,9 @@ def drift(body: DriftRequest, ws: Workspace = Depends(get_workspace)) -> Any:
 
     reference = workspace_path(ws, body.reference, "reference")
     current = workspace_path(ws, body.current, "current")
-    policy = CalibrationPolicy(min_effect=body.min_effect, min_ks=body.min_ks, min_w=body.min_w)
+    policy = CalibrationPolicy(
+        min_effect=body.min_effect, min_ks=body.min_ks, min_w=body.min_w, min_scale=body.min_scale
+    )
     return ws.monitor.drift(reference, current, body.features, policy=policy).to_dict()
 
 

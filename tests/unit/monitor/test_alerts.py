@@ -44,10 +44,15 @@ def test_sustained_is_k_of_the_last_n(history: list[list[str]], k: int, n: int, 
         {"breach_k": 0},
         {"latency_p95_ms": -1},
         {"webhooks": [{"url": ""}]},
+        {"promote_gates": ["auc>>0.7"]},
+        {"promote_gates": ["accuracy_pct>=0.7"]},
+        {"promote_gates": ["auc>=nan"]},
+        {"promote_alias": "latest"},
+        {"promote_alias": "has space"},
     ],
 )
 def test_bad_rules_are_refused(bad: dict[str, Any]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=next(iter(bad))):
         MonitorRules(**bad)
 
 
@@ -61,7 +66,8 @@ class fake_pipelines:  # noqa: N801 (a stand-in for ws.pipelines, named as the t
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
-    def run(self, name: str, params: dict[str, Any] | None = None) -> FakeRun:
+    def run(self, name: str, params: dict[str, Any] | None = None, *, force: bool = False) -> FakeRun:
+        assert force, "a retrain must not reuse cached steps"
         self.calls.append((name, dict(params or {})))
         return FakeRun("run-1", "succeeded")
 
@@ -231,3 +237,61 @@ def test_profile_of_another_reference_file_is_recaptured(workspace: Any) -> None
     workspace.monitor.capture_reference_profile("churn", other)  # e.g. left over from an earlier version
     profile, _ = workspace.monitor.deployment_profile("churn")
     assert profile.features["tenure"].n == 5_000 and profile.source.endswith("ref.parquet")
+
+
+class fake_pipelines_registering:  # noqa: N801 (a stand-in for ws.pipelines that registers a real model)
+    def __init__(self, ws: Any, alias: str | None) -> None:
+        self.ws, self.alias = ws, alias
+
+    def run(self, name: str, params: dict[str, Any] | None = None, *, force: bool = False) -> FakeRun:
+        from sklearn.linear_model import LogisticRegression
+
+        rng = np.random.default_rng(5)
+        frame = pd.DataFrame({"tenure": rng.normal(24, 6, 400), "spend": rng.gamma(2, 30, 400)})
+        frame["y"] = (frame["tenure"] + rng.normal(0, 3, 400) > 24).astype(int)
+        model = LogisticRegression().fit(frame[["tenure", "spend"]], frame["y"])
+        self.ws.run_context["run_id"] = "run-7"  # what a pipeline step's workspace carries
+        self.ws.registry.log_model(
+            model,
+            name="churn",
+            training_frame=frame,
+            feature_columns=["tenure", "spend"],
+            target="y",
+            feature_refs=["customer:tenure", "customer:spend"],
+            metrics={},
+            params={},
+            alias=self.alias,
+        )
+        return FakeRun("run-7", "succeeded")
+
+
+@pytest.mark.parametrize(
+    ("alias", "gates", "promoted", "summary"),
+    [
+        (None, ["auc>=0.6"], True, "candidate v1 promoted to 'champion' [auc>=0.6: "),
+        # A refused candidate: tests/integration/test_monitor_loop.py (a real pipeline run).
+        ("champion", ["auc>=0.6"], None, "candidate v1 took 'champion' without the gates"),
+    ],
+)
+def test_fake_retrain_candidate_goes_through_the_promotion_gate(
+    workspace: Any, alias: str | None, gates: list[str], promoted: bool | None, summary: str
+) -> None:
+    ws = workspace
+    deploy(ws)
+    ws.__dict__["pipelines"] = fake_pipelines_registering(ws, alias)
+    ws.monitor.configure(
+        "churn",
+        MonitorRules(
+            window_rows=500, breach_k=1, breach_n=1, retrain_pipeline="retrain", promote_gates=gates
+        ),
+    )
+    send_traffic(ws, 500, T0, 5.0, seed=4)
+    result = ws.monitor.run_checks("churn")
+    assert result.retrain is not None
+    candidate = result.retrain["candidate"]
+    assert (candidate["version"], candidate["promoted"]) == ("1", promoted)
+    assert candidate["summary"].startswith(summary), candidate["summary"]
+    holder = ws.registry.alias_version("churn", "champion")
+    assert holder == ("1" if promoted is not False else None)
+    titles = [e["title"] for e in ws.monitor.status("churn")["events"]]
+    assert any(t.startswith("churn: retraining succeeded; " + summary) for t in titles), titles

@@ -67,6 +67,23 @@ def test_single_feature_shift_is_caught(profile, shift: str) -> None:  # type: i
     assert caught / 40 >= 0.95
 
 
+@pytest.mark.parametrize(("factor", "direction"), [(1.25, 1), (0.75, -1)])
+def test_a_spread_change_around_the_same_centre_is_caught_by_the_scale_check(
+    profile,  # type: ignore[no-untyped-def]
+    factor: float,
+    direction: int,
+) -> None:
+    rng = np.random.default_rng(8)
+    caught = 0
+    for _ in range(20):
+        window = population(rng, 1_000)
+        window["tenure"] = 24 + (window["tenure"] - 24) * factor
+        scale = calibrated_drift(profile, window).features["tenure"].checks["scale"]  # type: ignore[index]
+        assert np.sign(scale["difference"]) == direction  # wider: more mass in the tails, and vice versa
+        caught += scale["statistic"] > scale["threshold"] and scale["effect"] >= scale["min_effect"]
+    assert caught / 20 >= 0.95
+
+
 def test_contract_reports_calibrated_threshold_per_feature(profile) -> None:  # type: ignore[no-untyped-def]
     data = calibrated_drift(profile, population(np.random.default_rng(5), 2_000)).to_dict()
     assert data["rule"] == "calibrated" and data["window_rows"] == 2_000
