@@ -78,20 +78,31 @@ def run(requests_per_client: int = 150) -> dict[str, Any]:
             "model": "GradientBoostingClassifier(50 trees, 8 features)",
         }
         results["runtime"] = dep.runtime
+        unbatched = _serve_unbatched_copy(ws, model, dep.triton_model)
         paths: dict[str, Callable[[], Callable[[np.ndarray], Any]]] = {
             "shipyard_triton_http": lambda: _triton_caller(server.url, dep.triton_model, "http"),
             "shipyard_triton_grpc": lambda: _triton_caller(server.grpc_url, dep.triton_model, "grpc"),
+            "triton_grpc_unbatched": lambda: _triton_caller(server.grpc_url, unbatched, "grpc"),
             "mlflow_serve": lambda: _mlflow_caller(port),
         }
         for name, make_caller in paths.items():
             for clients in CLIENTS:
+                before = _stats(server.url, dep.triton_model)
                 results[f"{name}@{clients}"] = _load(make_caller, rows, clients, requests_per_client)
+                if name.startswith("shipyard_triton"):
+                    results[f"{name}@{clients}"]["rows_per_execution"] = _rows_per_execution(
+                        before, _stats(server.url, dep.triton_model)
+                    )
         results["onnxruntime_inprocess@1"] = _onnxruntime(ws, dep.triton_model, rows[:requests_per_client])
         for proto in ("http", "grpc"):
             for clients in CLIENTS:
                 ours = results[f"shipyard_triton_{proto}@{clients}"]["throughput_rps"]
                 theirs = results[f"mlflow_serve@{clients}"]["throughput_rps"]
                 results[f"throughput_ratio_{proto}_vs_mlflow@{clients}"] = round(ours / theirs, 2)
+        for clients in CLIENTS:
+            ours = results[f"shipyard_triton_grpc@{clients}"]["throughput_rps"]
+            plain = results[f"triton_grpc_unbatched@{clients}"]["throughput_rps"]
+            results[f"throughput_ratio_batched_vs_unbatched_grpc@{clients}"] = round(ours / plain, 2)
         results["note"] = (
             "noisy: 2 shared cores, clients in one Python process; Triton runs the bundled python backend "
             "(ONNX Runtime CPU) with one instance, mlflow serve one uvicorn worker"
@@ -142,6 +153,41 @@ def _load(
         raise errors[0]
     flat = [s for per in samples for s in per]
     return {**summarize(flat), "clients": clients, "throughput_rps": round(len(flat) / wall, 1)}
+
+
+def _serve_unbatched_copy(ws: Any, model: Any, triton_model: str) -> str:
+    """The same model served with ``max_batch_size: 0`` beside the deployed one, for the batching comparison."""
+    from shipyard.gpu_runtime.onnx_export import export_classifier
+    from shipyard.gpu_runtime.triton_client import TritonClient
+    from shipyard.gpu_runtime.triton_repository import ServingOptions, write_model
+
+    name = f"{triton_model}-unbatched"
+    write_model(
+        ws.deployments.repository,
+        name,
+        export_classifier(model, len(FEATURES)),
+        ServingOptions(max_batch_size=0),
+    )
+    client = TritonClient(ws.deployments.triton_url)
+    try:
+        client.load_model(name)
+    finally:
+        client.close()
+    return name
+
+
+def _stats(url: str, model: str) -> tuple[int, int]:
+    """(inference_count, execution_count) of ``model`` from Triton's statistics endpoint."""
+    import json
+
+    with urllib.request.urlopen(f"http://{url}/v2/models/{model}/stats", timeout=10) as answer:  # noqa: S310
+        stats = json.load(answer)["model_stats"][0]
+    return int(stats["inference_count"]), int(stats["execution_count"])
+
+
+def _rows_per_execution(before: tuple[int, int], after: tuple[int, int]) -> float:
+    executions = after[1] - before[1]
+    return round((after[0] - before[0]) / executions, 2) if executions else 0.0
 
 
 def _triton_caller(url: str, model: str, protocol: str) -> Callable[[np.ndarray], Any]:

@@ -23,6 +23,7 @@ from pydantic_settings import (
 from shipyard.copilot.settings import CopilotSettings
 from shipyard.errors import InvalidInput
 from shipyard.governance.settings import GovernanceSettings
+from shipyard.gpu_runtime.batching import DynamicBatching
 
 CONFIG_FILENAME = "shipyard.toml"
 
@@ -71,6 +72,9 @@ class ServingSettings(BaseModel):
     protocol: Literal["http", "grpc"] = Field("http", description="how predictions reach Triton")
     triton_grpc_url: str = Field(
         "", description="host:port of an external Triton's gRPC endpoint (protocol = grpc)"
+    )
+    batching: DynamicBatching = Field(
+        default_factory=DynamicBatching, description="Triton dynamic batching ([serving.batching])"
     )
 
 

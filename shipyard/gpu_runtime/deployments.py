@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -207,7 +208,7 @@ class DeploymentService:
                 raise
             # This server has no ONNX Runtime backend (a Python-backend-only build): run the same ONNX
             # file through model.py instead.
-            write_model(self.repository, triton_model, exported, ServingOptions(backend="python"))
+            write_model(self.repository, triton_model, exported, replace(options, backend="python"))
             client.load_model(triton_model)
         self._supervisor.loaded.add(triton_model)
 

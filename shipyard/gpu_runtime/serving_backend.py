@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from shipyard.errors import EngineUnavailable, InvalidInput
+from shipyard.gpu_runtime.batching import batching_settings
 from shipyard.gpu_runtime.tensorrt import (
     TensorRTCapability,
     detect_tensorrt,
@@ -27,6 +29,19 @@ def choose_serving_options(
     detect: Callable[[bool], TensorRTCapability] = detect_tensorrt,
 ) -> ServingOptions:
     """Serving options for ``cfg.backend``; a backend the server or machine lacks raises a clear error."""
+    batching = batching_settings(cfg)
+    return replace(
+        _backend_options(cfg, has_onnxruntime, detect),
+        max_batch_size=batching.max_batch_size,
+        max_queue_delay_us=batching.max_queue_delay_us,
+    )
+
+
+def _backend_options(
+    cfg: ServingSettings,
+    has_onnxruntime: Callable[[], bool],
+    detect: Callable[[bool], TensorRTCapability],
+) -> ServingOptions:
     backend = cfg.backend
     if backend not in BACKENDS:
         # The config loader validates this already; a value set in code after loading still gets a clear error.

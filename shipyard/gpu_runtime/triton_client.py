@@ -21,6 +21,8 @@ class TritonClient:
         self._local = threading.local()
         self._clients: list[Any] = []
         self._lock = threading.Lock()
+        # Triton refuses a request larger than a batching model's max_batch_size: such requests are split.
+        self._max_rows: dict[str, int] = {}
 
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)
@@ -51,24 +53,50 @@ class TritonClient:
 
     def load_model(self, name: str) -> None:
         """Load (or reload) ``name`` from the server's model repository."""
+        self._max_rows.pop(name, None)
         self._call("load", name, lambda c: c.load_model(name))
 
     def unload_model(self, name: str) -> None:
         """Unload ``name``; unloading a model that is not loaded is fine."""
+        self._max_rows.pop(name, None)
         self._call("unload", name, lambda c: c.unload_model(name))
 
     def infer(
         self, model: str, features: np.ndarray, *, input_name: str, outputs: list[str]
     ) -> dict[str, np.ndarray]:
-        """Run ``model`` on a float32 [rows, features] array; returns the named outputs."""
+        """Run ``model`` on a float32 [rows, features] array; returns the named outputs, one row per row."""
         import numpy as np
-        import tritonclient.http as httpclient
 
         batch = np.ascontiguousarray(features, dtype=np.float32)
         if batch.ndim != 2 or batch.shape[0] == 0:
             raise InvalidInput(
                 f"inference input must be a non-empty [rows, features] array, got shape {batch.shape}"
             )
+        limit = self.max_batch_size(model)
+        if not limit or len(batch) <= limit:
+            return self._infer_once(model, batch, input_name, outputs)
+        parts = [
+            self._infer_once(model, batch[start : start + limit], input_name, outputs)
+            for start in range(0, len(batch), limit)
+        ]
+        return {name: np.concatenate([part[name] for part in parts]) for name in outputs}
+
+    def max_batch_size(self, model: str) -> int:
+        """The model's ``max_batch_size`` (0: no dynamic batching), read once per load."""
+        found = self._max_rows.get(model)
+        if found is None:
+            config = self._call("read the config of", model, lambda c: self._model_config(c, model))
+            found = self._max_rows[model] = int(config.get("max_batch_size", 0))
+        return found
+
+    def _model_config(self, client: Any, model: str) -> dict[str, Any]:
+        return dict(client.get_model_config(model))
+
+    def _infer_once(
+        self, model: str, batch: np.ndarray, input_name: str, outputs: list[str]
+    ) -> dict[str, np.ndarray]:
+        import tritonclient.http as httpclient
+
         tensor = httpclient.InferInput(input_name, list(batch.shape), "FP32")
         tensor.set_data_from_numpy(batch, binary_data=True)
         requested = [httpclient.InferRequestedOutput(name, binary_data=True) for name in outputs]

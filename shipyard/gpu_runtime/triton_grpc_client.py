@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shipyard.errors import EngineUnavailable, InvalidInput, OperationFailed
+from shipyard.errors import EngineUnavailable, OperationFailed
 from shipyard.gpu_runtime.triton_client import TritonClient
 
 if TYPE_CHECKING:
@@ -32,18 +32,14 @@ class TritonGrpcClient(TritonClient):
                 self._clients.append(self._shared)
             return self._shared
 
-    def infer(
-        self, model: str, features: np.ndarray, *, input_name: str, outputs: list[str]
+    def _model_config(self, client: Any, model: str) -> dict[str, Any]:
+        return dict(client.get_model_config(model, as_json=True).get("config", {}))
+
+    def _infer_once(
+        self, model: str, batch: np.ndarray, input_name: str, outputs: list[str]
     ) -> dict[str, np.ndarray]:
-        """Run ``model`` on a float32 [rows, features] array; returns the named outputs."""
-        import numpy as np
         import tritonclient.grpc as grpcclient
 
-        batch = np.ascontiguousarray(features, dtype=np.float32)
-        if batch.ndim != 2 or batch.shape[0] == 0:
-            raise InvalidInput(
-                f"inference input must be a non-empty [rows, features] array, got shape {batch.shape}"
-            )
         tensor = grpcclient.InferInput(input_name, list(batch.shape), "FP32")
         tensor.set_data_from_numpy(batch)
         requested = [grpcclient.InferRequestedOutput(name) for name in outputs]

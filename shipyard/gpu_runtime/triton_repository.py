@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from shipyard.errors import InvalidInput
+from shipyard.gpu_runtime.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_QUEUE_DELAY_US
 from shipyard.gpu_runtime.onnx_export import OnnxModel, TensorSpec
 
 Backend = Literal["onnxruntime", "python"]
@@ -38,6 +39,8 @@ class ServingOptions:
     tensorrt_precision: Literal["FP32", "FP16"] = "FP32"
     instances: int = 1
     intra_op_threads: int = 1
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
+    max_queue_delay_us: int = DEFAULT_QUEUE_DELAY_US
 
 
 def validate_triton_name(name: str) -> str:
@@ -59,10 +62,15 @@ def render_config(name: str, exported: OnnxModel, options: ServingOptions) -> st
         lines.append(f'default_model_filename: "{ONNX_FILE}"')
     else:
         lines.append('backend: "python"')
-    # max_batch_size 0: the batch dimension is explicit in dims, so clients send [rows, features] as is.
-    lines.append("max_batch_size: 0")
-    lines.append("input [\n" + ",\n".join(_tensor(t) for t in exported.inputs) + "\n]")
-    lines.append("output [\n" + ",\n".join(_tensor(t) for t in exported.outputs) + "\n]")
+    batched = options.max_batch_size > 0
+    # Batched, Triton owns the first dimension: dims leave it out and requests of up to max_batch_size rows
+    # are stacked into one execution. Unbatched (0), dims carry it and each request runs alone.
+    lines.append(f"max_batch_size: {options.max_batch_size if batched else 0}")
+    reshape = batched and options.backend == "onnxruntime"
+    lines.append("input [\n" + ",\n".join(_tensor(t, batched, reshape) for t in exported.inputs) + "\n]")
+    lines.append("output [\n" + ",\n".join(_tensor(t, batched, reshape) for t in exported.outputs) + "\n]")
+    if batched:
+        lines.append(f"dynamic_batching {{ max_queue_delay_microseconds: {options.max_queue_delay_us} }}")
     on_gpu = options.backend == "onnxruntime" and options.gpus > 0
     kind = "KIND_GPU" if on_gpu else "KIND_CPU"
     lines.append(f"instance_group [ {{ kind: {kind} count: {options.instances} }} ]")
@@ -134,9 +142,16 @@ def _fsync_tree(root: Path) -> None:
                 os.fsync(fh.fileno())
 
 
-def _tensor(spec: TensorSpec) -> str:
-    dims = ", ".join(str(d) for d in spec.dims)
-    return f'  {{ name: "{spec.name}" data_type: {spec.dtype} dims: [ {dims} ] }}'
+def _tensor(spec: TensorSpec, batched: bool, reshape: bool) -> str:
+    dims = spec.dims[1:] if batched else spec.dims
+    extra = ""
+    if not dims:
+        # A per-row scalar (the label, [rows] in ONNX) is declared [1]: Triton needs at least one dim.
+        # ONNX Runtime's backend maps it back with reshape; model.py returns [rows, 1] itself.
+        dims = [1]
+        extra = " reshape: { shape: [ ] }" if reshape else ""
+    text = ", ".join(str(d) for d in dims)
+    return f'  {{ name: "{spec.name}" data_type: {spec.dtype} dims: [ {text} ]{extra} }}'
 
 
 def _parameter(key: str, value: str) -> str:

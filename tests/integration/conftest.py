@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from shipyard.config import default_toml
+from shipyard.workspace import Workspace
 
 
 def _synthetic_churn_frame(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -61,3 +65,40 @@ def ray_processes() -> Callable[[Path], list[str]]:
 def assert_ray_gone() -> Callable[..., None]:
     """Wait (bounded) until no Ray process runs under ``ray_dir``, then assert so."""
     return _assert_ray_gone
+
+
+class FakeFeatures:
+    """fake_features: answers online_features from a frame, like the Feast online store would."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.table = table
+
+    def online_features(self, entity_rows: list[dict[str, Any]], feature_refs: list[str]) -> pd.DataFrame:
+        names = [r.partition(":")[2] for r in feature_refs]
+        return pd.DataFrame(entity_rows).merge(
+            self.table[["customer_id", *names]], on="customer_id", how="left"
+        )
+
+
+@pytest.fixture(scope="session")
+def serving_workspace(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[str, pd.DataFrame], Workspace]]:
+    """A factory of churn workspaces for serving tests, with online features faked from ``frame``.
+
+    Serving tests exercise Triton alone; the end-to-end demo test drives predict through the real Feast store.
+    Callers close their workspace; any still open at the end of the session is closed here.
+    """
+    opened: list[Workspace] = []
+
+    def make(prefix: str, frame: pd.DataFrame) -> Workspace:
+        root = tmp_path_factory.mktemp(prefix)
+        (root / "shipyard.toml").write_text(default_toml("churn"))
+        ws = Workspace.open(root)
+        ws.__dict__["features"] = FakeFeatures(frame)
+        opened.append(ws)
+        return ws
+
+    yield make
+    for ws in opened:
+        ws.close()

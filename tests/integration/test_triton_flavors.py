@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shipyard.config import default_toml
 from shipyard.gpu_runtime.torch_model import TorchClassifier
 from shipyard.workspace import Workspace
 
@@ -21,19 +20,6 @@ pytestmark = pytest.mark.integration
 FEATURES = ["monthly_charge", "txn_count_30d", "refunds_30d"]
 REFS = ["customer_profile:monthly_charge", "customer_activity:txn_count_30d", "customer_activity:refunds_30d"]
 IDS = [100_003, 100_001, 100_042, 100_007]
-
-
-class FakeFeatures:
-    """fake_features: answers online_features from a frame, like the Feast online store would."""
-
-    def __init__(self, table: pd.DataFrame) -> None:
-        self.table = table
-
-    def online_features(self, entity_rows: list[dict[str, Any]], feature_refs: list[str]) -> pd.DataFrame:
-        names = [r.partition(":")[2] for r in feature_refs]
-        return pd.DataFrame(entity_rows).merge(
-            self.table[["customer_id", *names]], on="customer_id", how="left"
-        )
 
 
 def _xgboost(frame: pd.DataFrame) -> Any:
@@ -75,11 +61,10 @@ def frame(synthetic_churn_frame: Callable[..., pd.DataFrame]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> Iterator[Workspace]:
-    root = tmp_path_factory.mktemp("flavors-ws")
-    (root / "shipyard.toml").write_text(default_toml("churn"))
-    w = Workspace.open(root)
-    w.__dict__["features"] = FakeFeatures(frame)
+def ws(
+    serving_workspace: Callable[[str, pd.DataFrame], Workspace], frame: pd.DataFrame
+) -> Iterator[Workspace]:
+    w = serving_workspace("flavors-ws", frame)
     yield w
     w.close()
 

@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sklearn.linear_model import LogisticRegression
 
-from shipyard.config import default_toml
 from shipyard.gpu_runtime.deployment_history import read_pending
 from shipyard.registry.models import ModelVersionInfo
 from shipyard.server.app import create_app
@@ -31,19 +30,6 @@ pytestmark = pytest.mark.integration
 
 FEATURES = ["monthly_charge", "txn_count_30d", "refunds_30d"]
 REFS = ["customer_profile:monthly_charge", "customer_activity:txn_count_30d", "customer_activity:refunds_30d"]
-
-
-class FakeFeatures:
-    """fake_features: answers online_features from a frame, like the Feast online store would."""
-
-    def __init__(self, table: pd.DataFrame) -> None:
-        self.table = table
-
-    def online_features(self, entity_rows: list[dict[str, Any]], feature_refs: list[str]) -> pd.DataFrame:
-        names = [r.partition(":")[2] for r in feature_refs]
-        return pd.DataFrame(entity_rows).merge(
-            self.table[["customer_id", *names]], on="customer_id", how="left"
-        )
 
 
 def _log(ws: Workspace, frame: pd.DataFrame, c: float) -> ModelVersionInfo:
@@ -66,11 +52,10 @@ def frame(synthetic_churn_frame: Callable[..., pd.DataFrame]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> Iterator[Workspace]:
-    root = tmp_path_factory.mktemp("resilience-ws")
-    (root / "shipyard.toml").write_text(default_toml("churn"))
-    w = Workspace.open(root)
-    w.__dict__["features"] = FakeFeatures(frame)
+def ws(
+    serving_workspace: Callable[[str, pd.DataFrame], Workspace], frame: pd.DataFrame
+) -> Iterator[Workspace]:
+    w = serving_workspace("resilience-ws", frame)
     for c in (1.0, 0.05):
         _log(w, frame, c)
     w.deployments.deploy("churn", "1")

@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from shipyard.config import default_toml
 from shipyard.errors import Conflict, EngineUnavailable, InvalidInput, NotFound, OperationFailed
 from shipyard.gpu_runtime import processes
 from shipyard.gpu_runtime.deployment_info import DeploymentInfo
@@ -35,18 +34,6 @@ pytestmark = pytest.mark.integration
 FEATURES = ["monthly_charge", "txn_count_30d", "refunds_30d"]
 REFS = ["customer_activity:txn_count_30d", "customer_profile:monthly_charge", "customer_activity:refunds_30d"]
 SHM = Path("/dev/shm")
-
-
-class FakeFeatures:
-    """fake_features: answers online_features from a frame, like the Feast online store would."""
-
-    def __init__(self, table: pd.DataFrame) -> None:
-        self.table = table
-
-    def online_features(self, entity_rows: list[dict[str, Any]], feature_refs: list[str]) -> pd.DataFrame:
-        names = [r.partition(":")[2] for r in feature_refs]
-        wanted = pd.DataFrame(entity_rows)
-        return wanted.merge(self.table[["customer_id", *names]], on="customer_id", how="left")
 
 
 def _log(ws: Workspace, frame: pd.DataFrame, *, name: str = "churn", c: float = 1.0) -> ModelVersionInfo:
@@ -69,11 +56,10 @@ def frame(synthetic_churn_frame: Callable[..., pd.DataFrame]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> Iterator[Workspace]:
-    root = tmp_path_factory.mktemp("serving-ws")
-    (root / "shipyard.toml").write_text(default_toml("churn"))
-    w = Workspace.open(root)
-    w.__dict__["features"] = FakeFeatures(frame)
+def ws(
+    serving_workspace: Callable[[str, pd.DataFrame], Workspace], frame: pd.DataFrame
+) -> Iterator[Workspace]:
+    w = serving_workspace("serving-ws", frame)
     _log(w, frame)
     yield w
     w.close()
@@ -107,7 +93,9 @@ def test_triton_client_matches_onnxruntime_and_stop_leaves_nothing(
         out = client.infer("direct", x, input_name="input", outputs=["probabilities", "label"])
         local = onnx_probabilities(onnx_session(exported.onnx), exported, x)
         np.testing.assert_allclose(out["probabilities"], local, atol=1e-6)
-        np.testing.assert_array_equal(out["label"], model.predict(frame[FEATURES].iloc[:64]))
+        # Dynamic batching: the label comes back one [1]-shaped row per input row.
+        assert out["label"].shape == (64, 1)
+        np.testing.assert_array_equal(out["label"].reshape(-1), model.predict(frame[FEATURES].iloc[:64]))
         with pytest.raises(OperationFailed, match="could not load model 'missing'"):
             client.load_model("missing")
     finally:
@@ -183,6 +171,40 @@ def test_predict_on_raw_feature_rows_matches_the_model_and_logs(
         rows["monthly_charge"].to_numpy(),
         rtol=1e-6,
     )
+
+
+def test_concurrent_predicts_through_the_batching_model_match_the_model(
+    ws: Workspace, deployed: DeploymentInfo, frame: pd.DataFrame
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = (
+        ws.path(ws.config.serving.model_repository) / deployed.triton_model / "config.pbtxt"
+    ).read_text()
+    assert "dynamic_batching" in config
+    groups = [[100_000 + 3 * i + k for k in range(1 + i % 3)] for i in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(lambda ids: ws.deployments.predict("churn", [{"customer_id": i} for i in ids]), groups)
+        )
+    model = ws.registry.load_model(ws.registry.resolve("churn", deployed.model_version))
+    for ids, result in zip(groups, results, strict=True):
+        rows = frame.set_index("customer_id").loc[ids, FEATURES]
+        assert [p["customer_id"] for p in result.predictions] == ids
+        assert [p["prediction"] for p in result.predictions] == list(model.predict(rows))
+        got = np.array([p["probability"] for p in result.predictions])
+        np.testing.assert_allclose(got, model.predict_proba(rows)[:, 1], atol=1e-5)
+
+
+def test_predict_larger_than_max_batch_size_is_split_and_kept_in_order(
+    ws: Workspace, deployed: DeploymentInfo, frame: pd.DataFrame
+) -> None:
+    ids = list(range(101_000, 101_000 + 150))[::-1]  # more rows than max_batch_size (64), reversed
+    result = ws.deployments.predict("churn", [{"customer_id": i} for i in ids])
+    model = ws.registry.load_model(ws.registry.resolve("churn", deployed.model_version))
+    rows = frame.set_index("customer_id").loc[ids, FEATURES]
+    assert [p["customer_id"] for p in result.predictions] == ids
+    assert [p["prediction"] for p in result.predictions] == list(model.predict(rows))
 
 
 @pytest.mark.parametrize(

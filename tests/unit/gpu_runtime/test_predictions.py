@@ -64,6 +64,34 @@ def test_feature_matrix_orders_columns_like_the_model() -> None:
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
 
 
+@pytest.mark.parametrize(
+    "b",
+    [
+        pd.Series([2, 4], dtype="Int64"),
+        pd.Series(["2", "4.0"], dtype=object),
+        pd.Series([2.0, 4.0], dtype="Float64"),
+        pd.Series([True, False]),
+    ],
+    ids=["nullable-int", "numeric-strings", "nullable-float", "bool"],
+)
+def test_feature_matrix_converts_other_online_dtypes(b: pd.Series) -> None:
+    online = pd.DataFrame({"customer_id": [1, 2], "a": [1.0, 3.0], "b": b})
+    x = _feature_matrix(online, [{"customer_id": 1}, {"customer_id": 2}], _dep())
+    assert x[:, 0].tolist() == [1.0, 3.0]
+    assert x[:, 1].tolist() == pd.to_numeric(b).astype(float).tolist()
+
+
+@pytest.mark.parametrize(
+    "b",
+    [pd.Series([2, None], dtype="Int64"), pd.Series(["2", "n/a"], dtype=object)],
+    ids=["nullable-missing", "unparseable-string"],
+)
+def test_feature_values_that_are_not_numbers_name_the_entity(b: pd.Series) -> None:
+    online = pd.DataFrame({"customer_id": [1, 2], "a": [1.0, 3.0], "b": b})
+    with pytest.raises(NotFound, match="customer_id=2 has no value for b"):
+        _feature_matrix(online, [{"customer_id": 1}, {"customer_id": 2}], _dep())
+
+
 def test_unknown_entity_is_not_found_by_name() -> None:
     online = pd.DataFrame({"customer_id": [1, 999], "a": [1.0, None], "b": [2.0, None]})
     with pytest.raises(NotFound, match="entity customer_id=999 has no online features"):

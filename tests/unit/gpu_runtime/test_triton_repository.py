@@ -32,10 +32,12 @@ def test_python_backend_config_runs_model_py_on_cpu(exported: OnnxModel) -> None
     assert 'name: "churn-v1"' in text
     assert 'backend: "python"' in text
     assert "platform" not in text
-    assert "max_batch_size: 0" in text
-    assert '{ name: "input" data_type: TYPE_FP32 dims: [ -1, 4 ] }' in text
-    assert '{ name: "probabilities" data_type: TYPE_FP32 dims: [ -1, 2 ] }' in text
-    assert '{ name: "label" data_type: TYPE_INT64 dims: [ -1 ] }' in text
+    # Dynamic batching by default: dims leave out the batch dimension; model.py returns the label as [rows, 1].
+    assert "max_batch_size: 64" in text
+    assert "dynamic_batching { max_queue_delay_microseconds: 100 }" in text
+    assert '{ name: "input" data_type: TYPE_FP32 dims: [ 4 ] }' in text
+    assert '{ name: "probabilities" data_type: TYPE_FP32 dims: [ 2 ] }' in text
+    assert '{ name: "label" data_type: TYPE_INT64 dims: [ 1 ] }' in text
     # ONNX Runtime inside model.py is the CPU build: GPUs on the host do not change the instance kind.
     assert "KIND_CPU" in text and "KIND_GPU" not in text
     assert "tensorrt" not in text
@@ -49,6 +51,26 @@ def test_onnxruntime_backend_on_cpu(exported: OnnxModel) -> None:
     assert "backend:" not in text
     assert "KIND_CPU" in text
     assert "tensorrt" not in text
+
+
+def test_onnxruntime_backend_batches_and_reshapes_the_label(exported: OnnxModel) -> None:
+    options = ServingOptions(backend="onnxruntime", max_batch_size=16, max_queue_delay_us=250)
+    text = render_config("m", exported, options)
+    assert "max_batch_size: 16" in text
+    assert "dynamic_batching { max_queue_delay_microseconds: 250 }" in text
+    assert '{ name: "input" data_type: TYPE_FP32 dims: [ 4 ] }' in text
+    assert '{ name: "probabilities" data_type: TYPE_FP32 dims: [ 2 ] }' in text
+    # ONNX Runtime produces the label as [rows]: declared [1] per row, reshaped to a scalar for the model.
+    assert '{ name: "label" data_type: TYPE_INT64 dims: [ 1 ] reshape: { shape: [ ] } }' in text
+
+
+@pytest.mark.parametrize("backend", ["python", "onnxruntime"])
+def test_max_batch_size_zero_keeps_the_batch_dimension_in_dims(exported: OnnxModel, backend: str) -> None:
+    text = render_config("m", exported, ServingOptions(backend=backend, max_batch_size=0))  # type: ignore[arg-type]
+    assert "max_batch_size: 0" in text
+    assert "dynamic_batching" not in text and "reshape" not in text
+    assert '{ name: "input" data_type: TYPE_FP32 dims: [ -1, 4 ] }' in text
+    assert '{ name: "label" data_type: TYPE_INT64 dims: [ -1 ] }' in text
 
 
 def test_onnxruntime_backend_on_gpus_uses_tensorrt(exported: OnnxModel) -> None:
