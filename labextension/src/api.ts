@@ -7,7 +7,10 @@ import { ApiError, errorFromResponse } from './errors';
 import {
   CatalogAsset,
   CopilotAnswer,
+  Deployment,
+  DeployStageEvent,
   FeatureMatch,
+  ModelVersion,
   FeatureViewDetail,
   PromotePreview,
   RunResult,
@@ -150,6 +153,28 @@ export class ShipyardClient {
     return this.json(`pipelines/${encodeURIComponent(name)}/runs?limit=${limit}`, 'Pipeline runs');
   }
 
+  /** Registered models: the latest and every aliased version of each. */
+  models(): Promise<ModelVersion[]> {
+    return this.json('models', 'The model registry');
+  }
+
+  /**
+   * Deploy a registered model. With ``onStage`` it asks for a stream of stage events (``stage`` events, then
+   * one ``deployment``); a server that answers plain JSON reports the stages only once the deploy ends.
+   */
+  async deploy(body: { model: string; ref: string; name?: string }, onStage?: (event: DeployStageEvent) => void): Promise<Deployment> {
+    const init: RequestInit = { method: 'POST', body: JSON.stringify(body) };
+    if (onStage) {
+      init.headers = { Accept: 'text/event-stream, application/json' };
+    }
+    const response = await this.request('deployments', init, 'Deploy', undefined, RUN_TIMEOUT_MS);
+    const type = response.headers.get('Content-Type') ?? '';
+    if (!onStage || !type.startsWith('text/event-stream') || !response.body) {
+      return (await response.json()) as Deployment;
+    }
+    return readDeployStream(response.body, onStage);
+  }
+
   deployments(): Promise<unknown> {
     return this.json('deployments', 'Deployments');
   }
@@ -193,4 +218,29 @@ export async function readAnswerStream(body: ReadableStream<Uint8Array>, onToken
     return { answer: streamed, citations: [] };
   }
   return answer;
+}
+
+/** Read a deploy's event stream: ``stage`` events ({stage, state, seconds}), then ``deployment`` (or ``error``). */
+export async function readDeployStream(body: ReadableStream<Uint8Array>, onStage: (event: DeployStageEvent) => void): Promise<Deployment> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const parser = new SseParser();
+  for (;;) {
+    const { value, done } = await reader.read();
+    const events = done ? parser.feed(decoder.decode() + '\n\n') : parser.feed(decoder.decode(value, { stream: true }));
+    for (const event of events) {
+      if (event.event === 'stage') {
+        onStage(JSON.parse(event.data) as DeployStageEvent);
+      } else if (event.event === 'deployment') {
+        return JSON.parse(event.data) as Deployment;
+      } else if (event.event === 'error') {
+        const parsed = JSON.parse(event.data);
+        const error = parsed.error ?? parsed;
+        throw new ApiError(500, String(error.code ?? 'deploy_failed'), String(error.message ?? event.data), 'server', error.detail ?? null);
+      }
+    }
+    if (done) {
+      throw new ApiError(502, 'stream_ended', 'The deploy stream ended before the deployment was reported; check `shipyard deploy list` and retry.', 'server');
+    }
+  }
 }

@@ -6,6 +6,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 
 import { ShipyardClient } from './api';
+import { DeployBodyWidget } from './deploy';
 import { pipelineNameFor } from './format';
 import { MonitorWidget } from './monitor';
 import { selectedCellIds } from './notebook';
@@ -17,6 +18,9 @@ export namespace CommandIDs {
   export const promote = 'shipyard:promote';
   export const promoteNotebook = 'shipyard:promote-notebook';
   export const openMonitor = 'shipyard:open-monitor';
+  export const deploy = 'shipyard:deploy';
+  export const openModels = 'shipyard:open-models';
+  export const toggleCellTags = 'shipyard:toggle-cell-tags';
 }
 
 export interface CommandContext {
@@ -26,6 +30,9 @@ export interface CommandContext {
   palette: ICommandPalette | null;
   copilot: Widget;
   features: Widget;
+  models: Widget;
+  /** Whether the per-cell tag chips show, and a way to flip it. */
+  cellTags: { shown: () => boolean; toggle: () => void };
 }
 
 const CATEGORY = 'Shipyard';
@@ -45,6 +52,15 @@ async function promote(ctx: CommandContext, onlySelected: boolean): Promise<void
   await showDialog({
     title: `Promote ${onlySelected ? 'selected cells' : 'notebook'} to pipeline`,
     body: new PromoteBodyWidget({ client: ctx.client, body }),
+    buttons: [Dialog.cancelButton({ label: 'Close' })]
+  });
+}
+
+/** Open the deploy dialog, optionally for one model and alias. */
+export async function deploy(ctx: CommandContext, model?: string, ref?: string): Promise<void> {
+  await showDialog({
+    title: 'Deploy model',
+    body: new DeployBodyWidget({ client: ctx.client, model, modelRef: ref }),
     buttons: [Dialog.cancelButton({ label: 'Close' })]
   });
 }
@@ -88,6 +104,23 @@ export function registerCommands(ctx: CommandContext): void {
       }
       app.shell.activateById(monitor.id);
     }
+  });
+
+  app.commands.addCommand(CommandIDs.deploy, {
+    label: 'Shipyard: Deploy model',
+    caption: 'Deploy a registered model (alias or version) and watch each deploy stage',
+    execute: args => deploy(ctx, args.model as string | undefined, args.ref as string | undefined)
+  });
+  app.commands.addCommand(CommandIDs.openModels, {
+    label: 'Shipyard: Browse Models',
+    caption: 'Open the registered models panel',
+    execute: () => app.shell.activateById(ctx.models.id)
+  });
+  app.commands.addCommand(CommandIDs.toggleCellTags, {
+    label: 'Shipyard: Show cell tag chips',
+    caption: 'Show or hide the pipeline tag chips on every notebook cell',
+    isToggled: () => ctx.cellTags.shown(),
+    execute: () => ctx.cellTags.toggle()
   });
 
   for (const command of Object.values(CommandIDs)) {

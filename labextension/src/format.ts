@@ -6,8 +6,8 @@ export const PIPELINE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
 /** What to tag when a notebook has nothing to promote (the dialog shows it instead of an empty table). */
 export const TAGGING_HINT =
-  'No tagged cells to promote. Tag the first cell of each step with "step:NAME" (cell tags in the right ' +
-  'sidebar), add "after:A,B" for its upstream steps, and tag a cell "parameters" for the pipeline ' +
+  'No tagged cells to promote. Tag the first cell of each step with "step:NAME" (the "+ tag" chip above ' +
+  'each cell), add "after:A,B" for its upstream steps, and tag a cell "parameters" for the pipeline ' +
   'parameters; untagged cells join the step above.';
 
 export interface StepRow {

@@ -1,14 +1,16 @@
-/** The Shipyard JupyterLab extension: copilot panel, feature browser, promote to pipeline, monitoring. */
+/** The Shipyard JupyterLab extension: copilot, feature browser, models + deploy, promote, cell tag chips, monitoring. */
 
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { inspectorIcon, tableRowsIcon } from '@jupyterlab/ui-components';
+import { inspectorIcon, launchIcon, tableRowsIcon } from '@jupyterlab/ui-components';
 
 import { ShipyardClient } from './api';
-import { registerCommands } from './commands';
+import { attachCellTags } from './celltags';
+import { CommandContext, CommandIDs, deploy, registerCommands } from './commands';
 import { CopilotPanel } from './copilot';
+import { ModelsPanel } from './deploy';
 import { FeatureBrowser } from './features';
 import { insertCode, selectedSource } from './notebook';
 
@@ -16,7 +18,7 @@ const PLUGIN_ID = 'shipyard-labextension:plugin';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'Shipyard in JupyterLab: copilot, feature browser, promote to pipeline, monitoring.',
+  description: 'Shipyard in JupyterLab: copilot, features, models + deploy, promote, cell tag chips, monitoring.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ICommandPalette, ISettingRegistry, ILabShell],
@@ -59,20 +61,63 @@ const plugin: JupyterFrontEndPlugin<void> = {
     features.title.caption = 'Shipyard Features';
     app.shell.add(features, 'left', { rank: 600 });
 
-    registerCommands({ app, client, tracker, palette, copilot, features });
+    let showTags = true;
+    let settings: ISettingRegistry.ISettings | null = null;
+    const resyncs = new Set<() => void>();
+    const applyShowTags = (show: boolean) => {
+      if (show !== showTags) {
+        showTags = show;
+        resyncs.forEach(sync => sync());
+        app.commands.notifyCommandChanged(CommandIDs.toggleCellTags);
+      }
+    };
+    tracker.widgetAdded.connect((_, panel) => {
+      const sync = attachCellTags(panel, () => showTags);
+      resyncs.add(sync);
+      panel.disposed.connect(() => resyncs.delete(sync));
+    });
+
+    // The panel's "Deploy…" opens the same dialog as the command (ctx is complete by the time it is clicked).
+    const models = new ModelsPanel({ client, onDeploy: (model, ref) => void deploy(ctx, model, ref) });
+    models.title.icon = launchIcon;
+    models.title.caption = 'Shipyard Models';
+    app.shell.add(models, 'left', { rank: 610 });
+
+    const ctx: CommandContext = {
+      app,
+      client,
+      tracker,
+      palette,
+      copilot,
+      features,
+      models,
+      cellTags: {
+        shown: () => showTags,
+        toggle: () => {
+          if (settings) {
+            void settings.set('showCellTagChips', !showTags); // applied through settings.changed
+          } else {
+            applyShowTags(!showTags);
+          }
+        }
+      }
+    };
+    registerCommands(ctx);
 
     if (settingRegistry) {
-      void settingRegistry.load(PLUGIN_ID).then(settings => {
+      void settingRegistry.load(PLUGIN_ID).then(loaded => {
+        settings = loaded;
         const apply = () => {
+          applyShowTags(loaded.get('showCellTagChips').composite as boolean);
           client.configure({
-            serverUrl: settings.get('serverUrl').composite as string,
-            timeoutMs: settings.get('requestTimeoutMs').composite as number
+            serverUrl: loaded.get('serverUrl').composite as string,
+            timeoutMs: loaded.get('requestTimeoutMs').composite as number
           });
-          options.stream = settings.get('streamAnswers').composite as boolean;
-          options.historySize = settings.get('historySize').composite as number;
+          options.stream = loaded.get('streamAnswers').composite as boolean;
+          options.historySize = loaded.get('historySize').composite as number;
         };
         apply();
-        settings.changed.connect(apply);
+        loaded.changed.connect(apply);
       });
     }
   }

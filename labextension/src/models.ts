@@ -131,3 +131,31 @@ export interface ServerStatus {
   api: string;
   message: string | null;
 }
+
+export interface ModelVersion {
+  name: string;
+  version: string;
+  run_id?: string;
+  aliases: string[];
+  metrics?: Record<string, number>;
+  feature_refs?: string[];
+  created_at?: string | null;
+}
+
+export interface Deployment {
+  name: string;
+  model_name: string;
+  model_version: string;
+  status: string;
+  triton_model?: string;
+  parity_max_abs_diff?: number;
+  stage_seconds?: Record<string, number>;
+  runtime?: string;
+  [key: string]: unknown;
+}
+
+export interface DeployStageEvent {
+  stage: string;
+  state: 'start' | 'done' | 'failed';
+  seconds: number | null;
+}

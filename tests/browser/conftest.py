@@ -6,6 +6,7 @@ labextension/node_modules (installed by `make setup`). Nothing is downloaded her
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -193,3 +194,79 @@ def run_scenario(lab: Lab, scenario: str, timeout_s: int = 240) -> list[dict[str
         )
     print(done.stdout, file=sys.stderr)
     return steps
+
+
+# --- deploy dialog and tag chips (added for the deploy/chips scenarios; the fixtures above are unchanged) ---
+
+DEPLOY_MODEL = "churn_e2e"
+_DEPLOY_FEATURES = {
+    "monthly_charge": "customer_profile:monthly_charge",
+    "txn_count_30d": "customer_activity:txn_count_30d",
+    "refunds_30d": "customer_activity:refunds_30d",
+}
+
+
+@pytest.fixture(scope="session")
+def registered_model(lab: Lab) -> str:
+    """A small logistic regression on the churn features, registered in the lab's workspace as @champion."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from shipyard.workspace import Workspace
+
+    rng = np.random.default_rng(0)
+    rows = 400
+    frame = pd.DataFrame(
+        {
+            "customer_id": np.arange(100_000, 100_000 + rows),
+            "event_timestamp": pd.Timestamp("2024-06-01", tz="UTC"),
+            "monthly_charge": rng.uniform(20, 70, rows),
+            "txn_count_30d": rng.poisson(5, rows),
+            "refunds_30d": rng.poisson(0.3, rows),
+        }
+    )
+    frame["churned"] = (0.3 * frame["txn_count_30d"] - 0.04 * frame["monthly_charge"] < 0).astype(int)
+    features = list(_DEPLOY_FEATURES)
+    model = LogisticRegression(max_iter=500).fit(frame[features], frame["churned"])
+    # Let the lab's server open (and on first use create) the MLflow store before this process writes to
+    # it: two processes creating one fresh mlflow.db at once can see each other's half-migrated schema.
+    with urllib.request.urlopen(f"{lab.url}shipyard/api/v1/models?token={lab.token}", timeout=120) as r:
+        assert r.status == 200
+    # The lab's server reads the same MLflow store, so the model shows up in its registry at once.
+    with Workspace.open(lab.root) as ws:
+        ws.registry.log_model(
+            model,
+            name=DEPLOY_MODEL,
+            training_frame=frame,
+            feature_columns=features,
+            target="churned",
+            feature_refs=list(_DEPLOY_FEATURES.values()),
+            metrics={"auc": 0.9},
+            params={},
+        )
+    return DEPLOY_MODEL
+
+
+def tritons_under(root: Path) -> list[int]:
+    """Pids of tritonserver processes serving a model repository under ``root``."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["name", "cmdline"]):
+        cmd = " ".join(p.info.get("cmdline") or [])
+        if "tritonserver" in cmd and str(root) in cmd:
+            found.append(p.pid)
+    return found
+
+
+@pytest.fixture(scope="session")
+def triton_reaper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """At the session's end, no Triton started by the lab's deploys outlives the tests."""
+    yield
+    import psutil
+
+    # The deploy ran in a worker thread of the lab's server, so Triton got no parent-death signal.
+    for pid in tritons_under(tmp_path_factory.getbasetemp()):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(pid).kill()

@@ -28,11 +28,23 @@ async function openLab(page, pathPart = '') {
 }
 
 async function palette(page, label) {
-  await page.locator('#jp-main-dock-panel').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
-  await page.keyboard.press('Control+Shift+C');
   const input = page.locator('.lm-CommandPalette-input:visible').first();
-  await input.waitFor({ state: 'visible', timeout: 15000 });
-  await input.fill(label);
+  // The modal palette closes when something takes the focus (e.g. a kernel finishing its start): reopen it.
+  for (let attempt = 1; ; attempt++) {
+    await page.locator('#jp-main-dock-panel').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+    await page.keyboard.press('Control+Shift+C');
+    await input.waitFor({ state: 'visible', timeout: 15000 });
+    try {
+      await input.fill(label, { timeout: 5000 });
+      break;
+    } catch (error) {
+      const focus = await page.evaluate(() => document.activeElement?.className ?? '');
+      record('palette closed before typing', { attempt, focus });
+      if (attempt === 3) {
+        throw error;
+      }
+    }
+  }
   const item = page.locator('.lm-CommandPalette-item:visible', { hasText: label }).first();
   await item.waitFor({ timeout: 15000 });
   await item.click();
@@ -163,6 +175,116 @@ const scenarios = {
     }
     const stepStates = await page.locator('[data-testid=shipyard-run-step]').evaluateAll(rows => rows.map(r => r.getAttribute('data-status')));
     record('run succeeded', { steps: stepStates });
+  },
+
+  async celltags(page) {
+    await openLab(page, '/tree/notebooks/chips.ipynb');
+    const cells = page.locator('.jp-NotebookPanel .jp-Cell');
+    await cells.nth(2).waitFor({ timeout: 60000 });
+    const rows = page.locator('[data-testid=shipyard-celltags]');
+    await rows.nth(2).waitFor({ timeout: 30000 });
+    const first = await rows.nth(0).locator('[data-testid=shipyard-tagchip]').allInnerTexts();
+    if (!first.some(t => t.includes('step: load'))) {
+      throw new Error(`first cell chips: ${JSON.stringify(first)}`);
+    }
+    record('chips shown', { first });
+    const third = rows.nth(2);
+    // Add a valid tag.
+    // Typed key by key: notebook shortcuts (a, b, d d, ...) must not fire while the tag box has focus.
+    await third.locator('[data-testid=shipyard-tag-add]').click();
+    await third.locator('[data-testid=shipyard-tag-input]').pressSequentially('after:load');
+    await third.locator('[data-testid=shipyard-tag-input]').press('Enter');
+    await third.locator('[data-testid=shipyard-tagchip][data-tag="after:load"]').waitFor({ timeout: 10000 });
+    const count = await cells.count();
+    if (count !== 3) {
+      throw new Error(`typing in the tag box changed the notebook: ${count} cells`);
+    }
+    record('added after:load');
+    // An invalid one is refused with the bridge's message and nothing is written.
+    await third.locator('[data-testid=shipyard-tag-add]').click();
+    await third.locator('[data-testid=shipyard-tag-input]').fill('parameters');
+    await third.locator('[data-testid=shipyard-tag-save]').click();
+    const error = await third.locator('[data-testid=shipyard-tag-error]').innerText({ timeout: 10000 });
+    if (!/give one cell two roles/.test(error)) {
+      throw new Error(`expected the two-roles error, got: ${error}`);
+    }
+    if (await third.locator('[data-testid=shipyard-tagchip][data-tag="parameters"]').count()) {
+      throw new Error('the invalid tag was written');
+    }
+    record('invalid refused', { error });
+    await shot(page, 'celltags-error');
+    await third.locator('[data-testid=shipyard-tag-input]').press('Escape');
+    // Edit a chip in place, then remove one.
+    await third.locator('[data-testid=shipyard-tagchip][data-tag="step:train"] .jp-shipyard-tagchip-label').click();
+    await third.locator('[data-testid=shipyard-tag-input]').fill('step:fit');
+    await third.locator('[data-testid=shipyard-tag-input]').press('Enter');
+    await third.locator('[data-testid=shipyard-tagchip][data-tag="step:fit"]').waitFor({ timeout: 10000 });
+    record('edited step:train -> step:fit');
+    await rows.nth(1).locator('[data-testid=shipyard-tagchip][data-tag="skip"] [data-testid=shipyard-tagchip-remove]').click();
+    await rows.nth(1).locator('[data-testid=shipyard-tagchip][data-tag="skip"]').waitFor({ state: 'detached', timeout: 10000 });
+    record('removed skip');
+    // The cell property inspector reads the same metadata: the chips wrote real cell tags.
+    await page.keyboard.press('Control+s');
+    await page.waitForTimeout(1500);
+    await shot(page, 'celltags');
+  },
+
+  async widgets(page) {
+    await openLab(page, '/tree/notebooks/widgets.ipynb');
+    const cell = page.locator('.jp-NotebookPanel .jp-Cell').first();
+    await cell.waitFor({ timeout: 60000 });
+    // Run only once the kernel is connected and idle (a cell run before that is silently dropped).
+    await page.locator('#jp-main-statusbar', { hasText: '| Idle' }).waitFor({ timeout: 90000 });
+    record('kernel idle');
+    await cell.locator('.jp-InputPrompt').click();
+    await page.keyboard.press('Shift+Enter');
+    // Live: an ipywidgets progress bar (rendered by jupyterlab_widgets) that moves in place.
+    const bar = cell.locator('.jp-OutputArea .jupyter-widgets.widget-hprogress');
+    await bar.first().waitFor({ timeout: 90000 });
+    await cell.locator('.jp-OutputArea', { hasText: '2/3 part2' }).waitFor({ timeout: 30000 });
+    record('live widget', { bars: await bar.count() });
+    await shot(page, 'widgets-live');
+    // Done: the widget gives way to the static HTML of the final state, in the same output.
+    await cell.locator('.jp-OutputArea progress').waitFor({ timeout: 30000 });
+    const text = await cell.locator('.jp-OutputArea').innerText();
+    if (!text.includes('3/3 part3 [done]') || (await bar.count()) !== 0) {
+      throw new Error(`final output: ${text}`);
+    }
+    record('final text', { text });
+  },
+
+  async deploy(page) {
+    await openLab(page);
+    // From the palette: the dialog lists the registered model and its aliases.
+    await palette(page, 'Shipyard: Deploy model');
+    const dialog = page.locator('[data-testid=shipyard-deploy]');
+    await dialog.locator('[data-testid=shipyard-deploy-model]').waitFor({ timeout: 60000 });
+    const refs = await dialog.locator('[data-testid=shipyard-deploy-ref] option').allInnerTexts();
+    if (!refs.some(r => r.startsWith('@champion'))) {
+      throw new Error(`alias choices: ${JSON.stringify(refs)}`);
+    }
+    record('dialog from palette', { refs });
+    await page.locator('.jp-Dialog .jp-mod-reject').click();
+    await dialog.waitFor({ state: 'detached' });
+    // From the side panel: "Deploy…" on the model opens the same dialog for it.
+    await palette(page, 'Shipyard: Browse Models');
+    const model = page.locator('[data-testid=shipyard-model]', { hasText: process.env.DEPLOY_MODEL }).first();
+    await model.waitFor({ timeout: 60000 });
+    await model.locator('[data-testid=shipyard-model-deploy]').click();
+    await dialog.locator('[data-testid=shipyard-deploy-model]').waitFor({ timeout: 60000 });
+    await dialog.locator('[data-testid=shipyard-deploy-name]').fill(process.env.DEPLOY_NAME);
+    await dialog.locator('[data-testid=shipyard-deploy-start]').click();
+    await dialog.locator('[data-testid=shipyard-deploy-stages]').waitFor({ timeout: 10000 });
+    record('deploying');
+    await shot(page, 'deploy-running');
+    const end = dialog.locator('[data-testid=shipyard-deploy-result], [data-testid=shipyard-deploy-error]');
+    await end.first().waitFor({ timeout: 240000 });
+    const stages = await dialog.locator('[data-testid=shipyard-deploy-stage]').evaluateAll(rows => rows.map(r => [r.getAttribute('data-stage'), r.getAttribute('data-state')]));
+    await shot(page, 'deploy');
+    if (await dialog.locator('[data-testid=shipyard-deploy-error]').count()) {
+      throw new Error(`deploy failed: ${await dialog.innerText()}`);
+    }
+    record('deployed', { stages, result: await dialog.locator('[data-testid=shipyard-deploy-result]').innerText() });
   },
 
   async monitor(page) {

@@ -6,6 +6,8 @@ Screenshots land in tests/browser/artifacts/ (with jupyter-lab.log); a failing s
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -49,3 +51,92 @@ def test_promote_two_selected_cells_then_run(
 
 def test_monitoring_view_opens(lab: Any, drive: Callable[[str], list[dict[str, object]]]) -> None:
     assert "monitoring view" in _steps(drive("monitor"))
+
+
+def _chips_notebook() -> dict[str, object]:
+    def cell(cell_id: str, source: str, tags: list[str]) -> dict[str, object]:
+        return {
+            "cell_type": "code",
+            "id": cell_id,
+            "metadata": {"tags": tags},
+            "source": source,
+            "outputs": [],
+            "execution_count": None,
+        }
+
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [
+            cell("load", "x = 1", ["step:load"]),
+            cell("note", "# scratch", ["skip"]),
+            cell("train", "y = x + 1", ["step:train"]),
+        ],
+    }
+
+
+def test_cell_tag_chips_add_edit_remove_and_refuse_bad_tags(
+    lab: Any, drive: Callable[[str], list[dict[str, object]]]
+) -> None:
+    from shipyard.bridge.notebook import load_notebook
+    from shipyard.bridge.tags import tag_cells
+
+    path = lab.root / "notebooks" / "chips.ipynb"
+    path.write_text(json.dumps(_chips_notebook(), indent=1))
+    steps = _steps(drive("celltags"))
+    assert "invalid refused" in steps and "removed skip" in steps
+    # Saved by the scenario: the chips wrote the cell metadata the bridge reads.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        tags = [c["metadata"].get("tags", []) for c in json.loads(path.read_text())["cells"]]
+        if tags[2] == ["step:fit", "after:load"]:
+            break
+        time.sleep(0.3)
+    assert tags == [["step:load"], [], ["step:fit", "after:load"]]
+    tagged = tag_cells(load_notebook(path).cells)
+    assert [(s.name, s.after) for s in tagged.steps] == [("load", []), ("fit", ["load"])]
+
+
+def test_deploy_dialog_deploys_a_registered_model_stage_by_stage(
+    triton_reaper: None,
+    lab: Any,
+    registered_model: str,
+    drive: Callable[[str], list[dict[str, object]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEPLOY_MODEL", registered_model)
+    monkeypatch.setenv("DEPLOY_NAME", "churn-e2e")
+    records = drive("deploy")
+    assert "dialog from palette" in _steps(records)
+    done = next(r for r in records if r["step"] == "deployed")
+    pairs: list[list[str]] = done["stages"]  # type: ignore[assignment]
+    states = dict((stage, state) for stage, state in pairs)
+    assert list(states)[:3] == ["resolve", "load_and_export", "parity"]
+    assert set(states.values()) == {"done"} and "record" in states
+    assert "churn-e2e" in str(done["result"])
+
+
+WIDGET_CELL = """\
+import time
+from shipyard.jupyter_ext.progress_display import ProgressBar
+
+bar = ProgressBar("loading", 3).start()
+for i in range(1, 4):
+    time.sleep(1.5)
+    bar.update(i, f"part{i}")
+time.sleep(2)
+bar.finish()
+"""
+
+
+def test_magic_progress_is_a_live_widget_in_lab_then_static_text(
+    lab: Any, drive: Callable[[str], list[dict[str, object]]]
+) -> None:
+    nb = _chips_notebook()
+    nb["cells"] = [{**nb["cells"][0], "id": "bar", "source": WIDGET_CELL, "metadata": {}}]  # type: ignore[index]
+    (lab.root / "notebooks" / "widgets.ipynb").write_text(json.dumps(nb, indent=1))
+    records = drive("widgets")
+    live = next(r for r in records if r["step"] == "live widget")
+    assert live["bars"] == 1
+    assert "loading" in str(next(r for r in records if r["step"] == "final text")["text"])

@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from shipyard.errors import InvalidInput
+from shipyard.jupyter_ext.progress_display import ProgressBar, widgets_available
+
+USAGE = """%deploy NAME[@ALIAS|@VERSION] [--name DEPLOYMENT]   (ALIAS defaults to champion)
+%models [NAME]                                     (registered models: versions, aliases, metrics)
+Each deploy stage shows as it runs: a live progress bar in JupyterLab, one text line each elsewhere."""
+HELP = {"--help", "-h", "help"}
 
 STAGE_LABELS = {
     "resolve": "resolve model and feature refs",
@@ -48,11 +54,13 @@ class Rows:
 
 
 class StageProgress:
-    """Prints one line per deploy stage as it starts and ends (the notebook shows them live)."""
+    """Shows each deploy stage as it starts and ends: a live widget bar in JupyterLab, else one text line each."""
 
-    def __init__(self, out: TextIO | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, widget: bool | None = None) -> None:
         self.out = out or sys.stdout
         self.seen: list[tuple[str, str, float | None]] = []
+        use_widget = widgets_available() if widget is None else widget
+        self.bar = ProgressBar("deploying", len(STAGE_LABELS), mode="widget").start() if use_widget else None
 
     def __call__(self, stage: str, state: str, seconds: float | None) -> None:
         self.seen.append((stage, state, seconds))
@@ -63,6 +71,15 @@ class StageProgress:
             step = f"{list(STAGE_LABELS).index(follows) + 1}+"
         else:
             step = "?"
+        if self.bar is not None:
+            done = sum(1 for s, st, _ in self.seen if st == "done" and s in STAGE_LABELS)
+            if state == "start":
+                self.bar.update(done, f"{label} ...")
+            elif state == "done":
+                self.bar.update(done, f"{label}: done in {seconds or 0:.2f}s")
+            else:
+                self.bar.finish(failed=True, note=f"{label}: FAILED after {seconds or 0:.2f}s")
+            return
         if state == "start":
             print(f"[{step}/{len(STAGE_LABELS)}] {label} ...", file=self.out, flush=True)
         else:
@@ -72,6 +89,11 @@ class StageProgress:
                 file=self.out,
                 flush=True,
             )
+
+    def finish(self, failed: bool = False) -> None:
+        """End the widget bar (a no-op for text lines, which are already complete)."""
+        if self.bar is not None and self.bar.state == "running":
+            self.bar.finish(failed=failed, note="" if failed else "deployed")
 
 
 def parse_deploy_line(line: str) -> tuple[str, str, str | None]:
@@ -94,9 +116,17 @@ def parse_deploy_line(line: str) -> tuple[str, str, str | None]:
 def register(ipython: Any, session: Any) -> None:
     """Register ``%deploy`` and ``%models``."""
 
-    def deploy(line: str) -> Rows:
+    def deploy(line: str) -> Rows | str:
+        if line.strip() in HELP:
+            return USAGE
         model, ref, name = parse_deploy_line(line)
-        info = session.workspace.deployments.deploy(model, ref, name, progress=StageProgress())
+        progress = StageProgress()
+        try:
+            info = session.workspace.deployments.deploy(model, ref, name, progress=progress)
+        except BaseException:
+            progress.finish(failed=True)
+            raise
+        progress.finish()
         return Rows(
             ["deployment", "model", "version", "parity max abs diff", "endpoint"],
             [
@@ -111,8 +141,10 @@ def register(ipython: Any, session: Any) -> None:
             title=f"deployed {info.name}",
         )
 
-    def models(line: str) -> Rows:
+    def models(line: str) -> Rows | str:
         wanted = line.strip()
+        if wanted in HELP:
+            return USAGE
         found = [m for m in session.workspace.registry.list_models() if not wanted or m.name == wanted]
         return Rows(
             ["model", "version", "aliases", "metrics", "run"],

@@ -52,6 +52,8 @@ def register(ipython: Any, session: Any) -> None:
 
     def feature(line: str, cell: str | None = None) -> Any:
         words = shlex.split(line)
+        if words in (["--help"], ["-h"], ["help"]) and cell is None:
+            return USAGE
         if not words:
             raise InvalidInput(f"%feature needs a subcommand:\n{USAGE}")
         command, args = words[0], words[1:]
@@ -127,7 +129,14 @@ def register(ipython: Any, session: Any) -> None:
                     bar = ProgressBar("materializing feature views", total).start()
                 bar.update(done, view)
 
-            result = features.materialize(progress=progress)
+            try:
+                result = features.materialize(progress=progress)
+            except BaseException:
+                if bar is not None:
+                    bar.finish(failed=True)
+                raise
+            if bar is not None:
+                bar.finish()
             return Table(
                 "materialized",
                 ["feature views", "seconds"],

@@ -7,11 +7,14 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shipyard.bridge.models import STARTED
 from shipyard.errors import InvalidInput
 from shipyard.jupyter_ext.magics.deploy import Rows, _Parser
+from shipyard.jupyter_ext.progress_display import ProgressBar, widgets_available
 
 USAGE = """%pipeline promote [NOTEBOOK] [--name NAME] [--cells 3-7,9] [--preview]
 %pipeline run NAME [--param KEY=VALUE ...] [--force]
@@ -122,6 +125,33 @@ def run_rows(result: Any) -> Rows:
     return Rows(["step", "status", "duration", "error"], rows, title=f"run {result.run_id}: {result.status}")
 
 
+class RunProgress:
+    """Step events of a run: a live widget bar in JupyterLab (steps ended of all steps), else text lines."""
+
+    def __init__(self, name: str, count_steps: Callable[[], int], widget: bool | None = None) -> None:
+        self.name = name
+        self.ended: list[str] = []
+        self.bar: ProgressBar | None = None
+        if widget if widget is not None else widgets_available():
+            self.bar = ProgressBar(f"pipeline {name}", count_steps(), mode="widget").start()
+
+    def __call__(self, step: Any) -> None:
+        if self.bar is None:
+            print(f"step {step.name}: {step.status}", file=sys.stdout, flush=True)
+            return
+        if step.status == STARTED:
+            self.bar.update(len(self.ended), f"{step.name} running ...")
+            return
+        if step.name not in self.ended:
+            self.ended.append(step.name)
+        self.bar.update(len(self.ended), f"{step.name}: {step.status}")
+
+    def finish(self, failed: bool = False) -> None:
+        """End the widget bar with the run's outcome."""
+        if self.bar is not None and self.bar.state == "running":
+            self.bar.finish(failed=failed)
+
+
 def register(ipython: Any, session: Any) -> None:
     """Register ``%pipeline``."""
 
@@ -135,11 +165,14 @@ def register(ipython: Any, session: Any) -> None:
             action = ws.pipelines.preview if ns.preview else ws.pipelines.promote
             return promote_rows(action(path, ns.name, ns.cells))
         if ns.command == "run":
-
-            def progress(step: Any) -> None:
-                print(f"step {step.name}: {step.status}", file=sys.stdout, flush=True)
-
-            return run_rows(ws.pipelines.run(ns.name, ns.params, force=ns.force, progress=progress))
+            progress = RunProgress(ns.name, lambda: len(ws.pipelines.spec(ns.name).get("steps", [])))
+            try:
+                result = ws.pipelines.run(ns.name, ns.params, force=ns.force, progress=progress)
+            except BaseException:
+                progress.finish(failed=True)
+                raise
+            progress.finish(failed=result.status != "succeeded")
+            return run_rows(result)
         if ns.command == "list":
             return Rows(["pipeline"], [[name] for name in ws.pipelines.list_pipelines()], title="pipelines")
         runs = ws.pipelines.list_runs(ns.name, ns.limit)

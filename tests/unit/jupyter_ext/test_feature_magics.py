@@ -171,11 +171,13 @@ def test_materialize_shows_progress_per_view(
     # A terminal IPython prints each update of the progress display as a line of text: 0/n, then one per view.
     # (Feast's own output goes to stderr during materialize; in a terminal the lines land there too.)
     captured = capsys.readouterr()
-    lines = [ln for ln in (captured.out + captured.err).splitlines() if ln.startswith("materializing")]
+    # The final "[done]" line comes after materialize returned, so on stdout: stderr's lines come first.
+    lines = [ln for ln in (captured.err + captured.out).splitlines() if ln.startswith("materializing")]
     n = len(views)
+    last = sorted(views)[-1]
     assert lines == [f"materializing feature views: 0/{n}"] + [
         f"materializing feature views: {i}/{n} {view}" for i, view in enumerate(sorted(views), start=1)
-    ]
+    ] + [f"materializing feature views: {n}/{n} {last} [done]"]
 
 
 def test_progress_bar_html_is_escaped_and_bounded() -> None:
