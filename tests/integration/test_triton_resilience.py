@@ -6,6 +6,7 @@ Feature lookup is a fake_features stand-in (as in test_triton_serving.py) so thi
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -208,3 +209,36 @@ def test_rollback_under_load_fails_no_request(ws: Workspace) -> None:
     assert dep.model_version != before
     assert versions[0] == before and versions[-1] == dep.model_version
     assert len(versions) > 20
+
+
+def _sse_events(text: str) -> list[tuple[str, Any]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_streamed_deploy_reports_each_stage_then_the_deployment(
+    ws: Workspace, api: tuple[TestClient, dict[str, str]]
+) -> None:
+    client, headers = api
+    stream_headers = {**headers, "Accept": "text/event-stream"}
+    missing = client.post("/api/v1/deployments", json={"model": "nope"}, headers=stream_headers)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+    body = {"model": "churn", "ref": "1", "name": "churn-streamed"}
+    response = client.post("/api/v1/deployments", json=body, headers=stream_headers)
+    assert response.status_code == 201
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = _sse_events(response.text)
+    stages = [data for event, data in events if event == "stage"]
+    assert events[-1][0] == "deployment" and events[-1][1]["name"] == "churn-streamed"
+    started = [s["stage"] for s in stages if s["state"] == "start"]
+    finished = [s["stage"] for s in stages if s["state"] == "done"]
+    assert started == finished and started[0] == "resolve" and len(started) >= 5
+    assert all(s["seconds"] is None for s in stages if s["state"] == "start")
+    assert all(s["seconds"] >= 0 for s in stages if s["state"] == "done")
+    assert set(started) <= set(events[-1][1]["stage_seconds"])
+    assert ws.deployments.get("churn-streamed").model_version == "1"
+    assert ws.deployments.predict("churn-streamed", [{"customer_id": 100_001}]).predictions

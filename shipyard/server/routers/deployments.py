@@ -1,13 +1,23 @@
-"""``/api/v1/deployments``: deploy a registered model, list deployments, predict."""
+"""``/api/v1/deployments``: deploy a registered model, list deployments, predict.
+
+``POST /deployments`` answers JSON, or with ``Accept: text/event-stream`` a stream of ``event: stage``
+(``{"stage", "state": "start"|"done"|"failed", "seconds"}``) then ``event: deployment`` (the same JSON) or
+``event: error`` (the error envelope), so a dialog can show each deploy stage as it happens.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import queue
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from shipyard.governance.inputs import identifier
@@ -15,6 +25,7 @@ from shipyard.server.auth import get_workspace
 from shipyard.workspace import Workspace
 
 router = APIRouter(tags=["deployments"])
+log = logging.getLogger(__name__)
 
 
 class DeployRequest(BaseModel):
@@ -52,10 +63,45 @@ def get_deployment(name: str, ws: Workspace = Depends(get_workspace)) -> Any:
     return jsonable_encoder(ws.deployments.get(identifier(name, "name", kind="name")))
 
 
-@router.post("/deployments", status_code=201)
-def deploy(body: DeployRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+@router.post("/deployments", status_code=201, response_model=None)
+def deploy(body: DeployRequest, request: Request, ws: Workspace = Depends(get_workspace)) -> Any:
     """Export, parity-check, serve on Triton and register a model version as a deployment."""
-    return jsonable_encoder(ws.deployments.deploy(body.model, body.ref, body.name))
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        return jsonable_encoder(ws.deployments.deploy(body.model, body.ref, body.name))
+    ws.registry.resolve(body.model, body.ref)  # an unknown model or alias answers 404 before the stream
+    return StreamingResponse(
+        _deploy_events(ws, body),
+        status_code=201,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def _deploy_events(ws: Workspace, body: DeployRequest) -> Iterator[str]:
+    from shipyard.errors import OperationFailed, ShipyardError
+
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def progress(stage: str, state: str, seconds: float | None) -> None:
+        events.put(("stage", {"stage": stage, "state": state, "seconds": seconds}))
+
+    def work() -> None:
+        # The deploy runs to completion even if the client goes away: a half-done deploy is worse.
+        try:
+            info = ws.deployments.deploy(body.model, body.ref, body.name, progress=progress)
+            events.put(("deployment", jsonable_encoder(info)))
+        except ShipyardError as exc:
+            events.put(("error", exc.to_dict()))
+        except Exception as exc:
+            log.exception("deploy failed")
+            events.put(("error", OperationFailed(f"deploy failed: {exc}").to_dict()))
+
+    threading.Thread(target=work, name="shipyard-deploy", daemon=True).start()
+    while True:
+        event, data = events.get()
+        yield f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+        if event != "stage":
+            return
 
 
 @router.post("/deployments/{name}/predict")
