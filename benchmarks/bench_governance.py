@@ -2,7 +2,10 @@
 
 * ``POST /api/v1/features/online`` through ``create_app`` (route policy dependency, user token resolved to
   role bindings, body cap, masking plan with 10 sensitive columns and no grant) vs the same Feast read behind
-  only the old token check (the route as it was before governance), in-process ASGI, interleaved, p50/p95;
+  only the old token check (the route as it was before governance), in-process ASGI, interleaved with the
+  order rotated, p50/p95 over ``samples`` (400) each; a third column runs the governed app with the decision
+  cache off (round 4's token + role + grant queries per request), and ``decision_in_process`` times the
+  governance work alone (authenticate, authorize, masking plan) against the old token check, without HTTP;
 * audit appends (committed and fsynced before ``append`` returns, hash-chained; concurrent appends share a
   transaction by group commit), one thread and eight, vs raw ``sqlite3`` INSERT + COMMIT per row on the same
   file settings (the disk's fsync ceiling for one writer);
@@ -37,12 +40,37 @@ class OnlineBody(BaseModel):
 APPENDS = 2_000
 
 
+class _NoCache:
+    """A decision cache that never hits (round 4's per-request queries), for the side-by-side figure."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def get(self, key: tuple[str, ...], compute: Any) -> Any:
+        return compute()[0]
+
+
+def _interleaved(n: int, *calls: Any) -> list[list[float]]:
+    """``n`` timed calls of each, rotating which goes first, so drift in machine load hits all alike."""
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(5):
+        for fn in calls:
+            fn()  # warm
+    order = list(range(len(calls)))
+    for i in range(n):
+        for k in order[i % len(calls) :] + order[: i % len(calls)]:
+            t = time.perf_counter()
+            calls[k]()
+            times[k].append((time.perf_counter() - t) * 1000)
+    return times
+
+
 def _online_overhead(tmp: Path, samples: int) -> dict[str, Any]:
     from fastapi import Depends, FastAPI
     from fastapi.responses import JSONResponse
     from fastapi.testclient import TestClient
 
-    from benchmarks.bench_features import FEATURES, _interleaved, _workspace
+    from benchmarks.bench_features import FEATURES, _workspace
     from shipyard.governance.service import governance_for
     from shipyard.server.app import create_app
     from shipyard.server.auth import require_token
@@ -69,6 +97,10 @@ def _online_overhead(tmp: Path, samples: int) -> dict[str, Any]:
         return JSONResponse({"rows": ws.features.online_records(body.entities, body.features)})
 
     baseline.state.workspace = ws
+    # Round 4's path for comparison: the same app on a second Workspace whose decision cache never hits, so
+    # every request queries the token, role-binding and grant tables.
+    uncached_ws = Workspace.open(root)
+    governance_for(uncached_ws).__dict__["decisions"] = _NoCache(uncached_ws.store)
     refs50 = [f"wide_online:f{i:02d}" for i in range(FEATURES)]
     cases = {
         "1x10": ([{"item_id": 7}], refs50[:10]),
@@ -77,6 +109,7 @@ def _online_overhead(tmp: Path, samples: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with (
         TestClient(create_app(ws, close_on_shutdown=False)) as governed,
+        TestClient(create_app(uncached_ws, close_on_shutdown=False)) as uncached,
         TestClient(baseline) as plain,
     ):
         for name, (rows, refs) in cases.items():
@@ -89,23 +122,49 @@ def _online_overhead(tmp: Path, samples: int) -> dict[str, Any]:
             plain_answer = plain.post("/api/v1/features/online", json=payload, headers=p_head)
             assert plain_answer.status_code == 200, plain_answer.text
             assert plain_answer.json()["rows"][0]["f00"] is not None
-            gov_ms, base_ms = _interleaved(
+            gov_ms, old_ms, base_ms = _interleaved(
                 samples,
                 lambda payload=payload, h=g_head: governed.post(
+                    "/api/v1/features/online", json=payload, headers=h
+                ),
+                lambda payload=payload, h=g_head: uncached.post(
                     "/api/v1/features/online", json=payload, headers=h
                 ),
                 lambda payload=payload, h=p_head: plain.post(
                     "/api/v1/features/online", json=payload, headers=h
                 ),
             )
-            g, b = summarize(gov_ms), summarize(base_ms)
+            g, o, b = summarize(gov_ms), summarize(old_ms), summarize(base_ms)
             out[name] = {
                 "governed": g,
+                "governed_uncached": o,
                 "token_only": b,
+                "p50_overhead_pct": round(100 * (g["p50_ms"] / b["p50_ms"] - 1), 1),
                 "p95_overhead_pct": round(100 * (g["p95_ms"] / b["p95_ms"] - 1), 1),
+                "uncached_p95_overhead_pct": round(100 * (o["p95_ms"] / b["p95_ms"] - 1), 1),
             }
+    out["decision_in_process"] = _decision_cost(ws, gov, user_token, token, refs50[:10], samples)
+    uncached_ws.close()
     ws.close()
     return out
+
+
+def _decision_cost(ws: Any, gov: Any, user_token: str, token: str, refs: list[str], n: int) -> dict[str, Any]:
+    """The governance work of one online request (authenticate + authorize + masking plan), without HTTP,
+    vs the token check the ungoverned route did: the part of the request governance adds or replaces."""
+    from shipyard.governance.masking import plan
+    from shipyard.governance.route_policy import policy_for
+
+    def governed() -> None:
+        policy = policy_for("POST", "/api/v1/features/online")
+        assert policy is not None
+        principal = gov.principal_for_token(user_token)
+        gov.check(principal, policy.action, ws.project, "/api/v1/features/online")
+        plan(ws, principal.name, ws.project, refs)
+
+    g_ms, b_ms = _interleaved(n, governed, lambda: ws.tokens.verify(token))
+    g, b = summarize(g_ms), summarize(b_ms)
+    return {"governed_authz_masking": g, "token_verify_only": b}
 
 
 def _appends(tmp: Path) -> dict[str, Any]:
@@ -204,7 +263,7 @@ def _verify(tmp: Path) -> dict[str, Any]:
     }
 
 
-def run(samples: int = 200) -> dict[str, Any]:
+def run(samples: int = 400) -> dict[str, Any]:
     """All three measurements in one temp folder; returns one JSON-able dict."""
     tmp = Path(tempfile.mkdtemp(prefix="bench_governance_"))
     try:

@@ -37,14 +37,11 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a token; its secret is printed once. Without options: admin of the workspace's project."""
-    from shipyard.governance.service import cli_actor, governance_for
     from shipyard.workspace import Workspace
 
-    with handled(as_json):
+    with handled(as_json):  # audited there, like every state-changing command
         ws = Workspace.open(workspace)
         lifetime = parse_duration(expires) if expires else None
-        payload = {"user": user, "project": project, "role": role, "service": service}
-        governance_for(ws).record_change(cli_actor(), "token.create", project or ws.project, name, payload)
         issued = ws.tokens.create(
             name, user=user, project=project, role=role, expires_in=lifetime, service=service
         )
@@ -72,11 +69,9 @@ def revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke a token; the next request with it gets 401."""
-    from shipyard.governance.service import cli_actor, governance_for
     from shipyard.workspace import Workspace
 
-    with handled(as_json):
+    with handled(as_json):  # audited there, like every state-changing command
         ws = Workspace.open(workspace)
-        governance_for(ws).record_change(cli_actor(), "token.revoke", ws.project, prefix)
         ws.tokens.revoke(prefix)
         emit({"revoked": prefix}, as_json, lambda r: f"revoked {r['revoked']}")

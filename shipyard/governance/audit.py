@@ -285,7 +285,8 @@ class AuditLog:
 
     def export(self, out: Path) -> int:
         """Write records and signed checkpoints as JSON Lines to ``out`` (temp file, then rename)."""
-        self.checkpoint()
+        if self._store.read_only is None:  # a store in safe mode is exported as it stands
+            self.checkpoint()
         tmp = out.with_name(out.name + ".tmp")
         count = 0
         with open(tmp, "w", encoding="utf-8") as fh:

@@ -85,7 +85,9 @@ def plan(ws: Workspace, user: str, project: str, refs: list[str]) -> tuple[dict[
         if method is None:
             continue
         if grants is None:
-            grants = AccessService(ws.store).grants(user, project)
+            from shipyard.governance.service import governance_for
+
+            grants = governance_for(ws).grants(user, project)
         if {(view, feature), (view, "*"), ("*", "*")} & grants:
             granted.append(ref)
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shipyard.store.models import Base, utcnow
@@ -101,3 +101,12 @@ class AuditCheckpoint(Base):
     hash: Mapped[str] = mapped_column(String(64))
     ts: Mapped[str] = mapped_column(String(40))
     signature: Mapped[str] = mapped_column(String(64))
+
+
+class GovGeneration(Base):
+    """One row whose ``value`` triggers bump on every token/user/role/grant/policy change (cache validity)."""
+
+    __tablename__ = "gov_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)

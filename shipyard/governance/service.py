@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import EngineUnavailable, Forbidden, NotFound
 from shipyard.governance.access import AccessService
 from shipyard.governance.audit import AuditLog
+from shipyard.governance.decisions import DecisionCache, secret_key
 from shipyard.governance.roles import Principal, authorize
 from shipyard.governance.settings import GovernanceSettings
 
@@ -33,6 +35,31 @@ class Governance:
     @cached_property
     def audit(self) -> AuditLog:
         return AuditLog(self.ws.store, self.ws.state_dir, self.settings.audit_checkpoint_every)
+
+    @cached_property
+    def decisions(self) -> DecisionCache:
+        return DecisionCache(self.ws.store)
+
+    def principal_for_token(self, secret: str | None) -> Principal:
+        """Who a Shipyard bearer token acts as (cached until any token/role change; raises Unauthorized)."""
+        if not secret:
+            self.ws.tokens.verify(secret)  # raises the "missing bearer token" message
+
+        def compute() -> tuple[Principal, datetime | None]:
+            info = self.ws.tokens.verify(secret)
+            return self.access.principal_for(info, self.ws.project), info.expires_at
+
+        return self.decisions.get(("token", secret_key(str(secret))), compute)
+
+    def principal_for_user(self, user: str) -> Principal:
+        """The principal of a named user (OIDC subject), cached like ``principal_for_token``."""
+        return self.decisions.get(("user", user), lambda: (self.access.principal_for_user(user), None))
+
+    def grants(self, user: str, project: str) -> set[tuple[str, str]]:
+        """(asset, column) pairs ``user`` may read unmasked in ``project`` (cached like principals)."""
+        return self.decisions.get(
+            ("grants", user, project), lambda: (self.access.grants(user, project), None)
+        )
 
     def check(
         self,

@@ -44,9 +44,8 @@ def require_token(
 def authenticate(gov: Governance, secret: str | None) -> Principal:
     """The principal behind a bearer secret: a Shipyard token, else (if enabled) an OIDC JWT."""
     if secret and not secret.startswith(TOKEN_PREFIX) and looks_like_jwt(secret):
-        return gov.access.principal_for_user(verify_jwt(secret, gov.settings.oidc))
-    info = gov.ws.tokens.verify(secret)
-    return gov.access.principal_for(info, gov.ws.project)
+        return gov.principal_for_user(verify_jwt(secret, gov.settings.oidc))
+    return gov.principal_for_token(secret)
 
 
 def route_template(request: Request) -> str:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,3 +66,78 @@ def gov_env(tmp_path: Path) -> Iterator[GovEnv]:
 def client(gov_env: GovEnv) -> Iterator[TestClient]:
     with TestClient(create_app(gov_env.ws, close_on_shutdown=False)) as c:
         yield c
+
+
+@dataclass
+class ServerProcess:
+    """A real `shipyard server` subprocess (its own session, so Triton under it can be cleaned up)."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def kill_9(self) -> None:
+        """SIGKILL the server process itself (as a crash would), then wait for it."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def reap(self) -> None:
+        """Kill whatever the dead server left running in its session (an orphaned Triton)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def shipyard_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Start ``shipyard server -w ROOT [--serve/--no-serve]`` and wait until /api/v1/health answers."""
+    import httpx
+
+    started: list[ServerProcess] = []
+    cli = Path(sys.executable).with_name("shipyard")
+
+    def start(root: Path, serve: bool = False) -> ServerProcess:
+        port = _free_port()
+        log = tmp_path / f"server-{len(started)}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                [
+                    str(cli),
+                    "server",
+                    "--port",
+                    str(port),
+                    "--serve" if serve else "--no-serve",
+                    "-w",
+                    str(root),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        server = ServerProcess(proc, f"http://127.0.0.1:{port}", log)
+        started.append(server)
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                if httpx.get(f"{server.url}/api/v1/health", timeout=2).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"shipyard server did not come up:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    yield start
+    for server in started:
+        if server.proc.poll() is None:
+            server.proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.proc.wait(timeout=60)
+        server.reap()
