@@ -1,7 +1,8 @@
 """Answer values and the extractive composer: which asset, owner, freshness, lineage, one line to load it.
 
 Everything in an answer comes from retrieved payloads and catalog lineage; catalog text is quoted as data
-and never interpreted. Values of sensitive columns (samples, statistics) appear only with the grant.
+and never interpreted. Values of masked columns (samples, statistics) never appear: the service removes
+them per caller from governance grants (``copilot.visibility``) and this module shows none of them either.
 """
 
 from __future__ import annotations
@@ -124,19 +125,22 @@ def _reader(source: str) -> str:
     return f"pd.read_parquet({source!r})"
 
 
-def describe_columns(payload: dict[str, Any], column: str | None, can_read_masked: bool) -> str:
-    """The columns line: matching column first; sensitive ones named, their values only with the grant."""
+def describe_columns(payload: dict[str, Any], column: str | None) -> str:
+    """The columns line: matching column first; masked ones (no grant) named, never their values."""
     cols = list(payload.get("columns", []))
     cols.sort(key=lambda c: c.get("name") != column)
     parts = []
     for col in cols[:8]:
         text = f"{col.get('name')} ({col.get('type') or '?'})"
-        if col.get("sensitive"):
+        masked = bool(col.get("masked", col.get("sensitive")))
+        if masked:
             text += " [masked]"
+        elif col.get("sensitive"):
+            text += " [sensitive, granted]"
         if col.get("description"):
             text += f": {' '.join(str(col['description']).split())[:120]}"
         values = {k: col[k] for k in VALUE_KEYS if k in col}
-        if values and (can_read_masked or not col.get("sensitive")):
+        if values and not masked:
             text += f" {values}"
         parts.append(text)
     more = f" (+{len(cols) - 8} more)" if len(cols) > 8 else ""
@@ -149,7 +153,6 @@ def compose(
     citations: list[Citation],
     lineage: dict[str, list[str]],
     freshness: dict[str, datetime | None],
-    can_read_masked: bool,
 ) -> str:
     """The extractive answer: the best assets in detail, the rest by name."""
     if not ranked:
@@ -176,12 +179,12 @@ def compose(
             facts.append(f"freshness: {fresh.isoformat(timespec='minutes')}")
         lines.append("  " + " · ".join(facts))
         if p.get("kind") == "column":
-            masked = bool(p.get("sensitive"))
+            masked = bool(p.get("masked", p.get("sensitive")))
             lines.append(f"  Column of table {p.get('table')}" + (" [masked]" if masked else ""))
-            if p.get("values") and (can_read_masked or not masked):
+            if p.get("values") and not masked:
                 lines.append(f"  Values: {p['values']}")
         if p.get("columns"):
-            lines.append("  Columns: " + describe_columns(p, c.column, can_read_masked))
+            lines.append("  Columns: " + describe_columns(p, c.column))
         edges = lineage.get(r.point_id) or []
         if edges:
             lines.append("  Lineage: " + "; ".join(edges[:6]))

@@ -30,9 +30,7 @@ class LLMUnavailable(Exception):
     """The endpoint failed, timed out or answered something that is not a chat completion."""
 
 
-def build_messages(
-    question: str, ranked: list[Ranked], citations: list[Citation], can_read_masked: bool
-) -> list[dict[str, str]]:
+def build_messages(question: str, ranked: list[Ranked], citations: list[Citation]) -> list[dict[str, str]]:
     """System and user messages: the question, then each retrieved asset as one JSON line of data."""
     rows = []
     for r, c in zip(ranked, citations, strict=True):
@@ -44,7 +42,7 @@ def build_messages(
                     "title": p.get("title", ""),
                     "description": p.get("description", ""),
                     "owner": p.get("owner", ""),
-                    "columns": describe_columns(p, c.column, can_read_masked),
+                    "columns": describe_columns(p, c.column),
                 },
                 ensure_ascii=False,
             )
@@ -114,13 +112,12 @@ def generate(
     ranked: list[Ranked],
     citations: list[Citation],
     extractive: Answer,
-    can_read_masked: bool,
 ) -> Generator[tuple[str, Any], None, Answer]:
     """Stream a generated answer as ``("token", text)`` events; return it, or the extractive one on failure."""
     started = time.perf_counter()
     parts: list[str] = []
     try:
-        for delta in stream_chat(settings, build_messages(question, ranked, citations, can_read_masked)):
+        for delta in stream_chat(settings, build_messages(question, ranked, citations)):
             parts.append(delta)
             yield "token", delta
     except LLMUnavailable as exc:

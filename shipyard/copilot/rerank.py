@@ -1,4 +1,10 @@
-"""Optional cross-encoder reranking, used only when configured and loadable offline."""
+"""Reranking: a cross-encoder when one is configured and loads offline, else the containment rule.
+
+Containment: a table holds its columns; when two or more of its columns are among the hits, the question is
+about the table, so it goes just ahead of the best of them. With a single matching column nothing moves
+(the question names a field). Measured on the dev half only: hit@1 0.714 -> 0.750, MRR 0.798 -> 0.832,
+hit@5 unchanged; lifting on a single column cost hit@5 (0.929 -> 0.893), so it is not done.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,9 @@ _log = logging.getLogger(__name__)
 _CACHE: dict[str, CrossEncoderReranker | None] = {}
 _LOCK = threading.Lock()
 DEPTH = 20
+# Puts a table with several matching columns just ahead of the best of them (scores are rounded to 1e-4).
+TABLE_EDGE = 0.001
+MIN_COLUMNS = 2
 
 
 class CrossEncoderReranker:
@@ -50,3 +59,23 @@ def get_reranker(name: str) -> CrossEncoderReranker | None:
                 _log.warning("reranker %r is not available offline (%s); using fused ranking", name, exc)
                 _CACHE[name] = None
         return _CACHE[name]
+
+
+def containment(ranked: list[Ranked]) -> list[Ranked]:
+    """Put each table with ``MIN_COLUMNS`` or more matching columns just above the best of them, re-sorted."""
+    columns: dict[tuple[str, str], list[float]] = {}
+    for r in ranked:
+        if r.payload.get("kind") == "column" and r.payload.get("table"):
+            key = (str(r.payload.get("project")), str(r.payload["table"]))
+            columns.setdefault(key, []).append(r.score)
+    if not columns:
+        return ranked
+    out = []
+    for r in ranked:
+        found = columns.get((str(r.payload.get("project")), str(r.payload.get("name"))))
+        if r.payload.get("kind") == "table" and found and len(found) >= MIN_COLUMNS:
+            lifted = max(found) + TABLE_EDGE
+            if lifted > r.score:
+                r = replace(r, score=round(lifted, 4))
+        out.append(r)
+    return sorted(out, key=lambda r: -r.score)  # stable: an equal-scored column stays ahead

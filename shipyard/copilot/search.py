@@ -122,13 +122,15 @@ class HybridIndex:
         dense_order = allowed[_top(dense_scores, CANDIDATES)]
         cols = [self._vocab[t] for t in lexical_terms if t in self._vocab]
         lexical_order: Any = np.array([], dtype=np.int64)
+        every_bm25: Any = None
         if cols:
-            sub = self._lexical[:, cols]
-            bm25 = np.asarray(sub @ self._idf[cols]).ravel()[allowed]
+            # One sparse product scores every point; the fusion below reads it back by row.
+            every_bm25 = np.asarray(self._lexical[:, cols] @ self._idf[cols]).ravel()
+            bm25 = every_bm25[allowed]
             positive = np.flatnonzero(bm25 > 0)
             lexical_order = allowed[positive[_top(bm25[positive], CANDIDATES)]]
         if FUSION == "convex":
-            return self._convex(cosine, dense_order, lexical_order, cols, limit)
+            return self._convex(cosine, dense_order, lexical_order, every_bm25, limit)
         fused: dict[int, list[Any]] = {}
         for rank, row in enumerate(dense_order.tolist(), start=1):
             fused.setdefault(row, [0.0, None, None])
@@ -148,14 +150,12 @@ class HybridIndex:
         ]
 
     def _convex(
-        self, cosine: Any, dense_order: Any, lexical_order: Any, cols: list[int], limit: int
+        self, cosine: Any, dense_order: Any, lexical_order: Any, every_bm25: Any, limit: int
     ) -> list[Ranked]:
         import numpy as np
 
         rows = list(dict.fromkeys(dense_order.tolist() + lexical_order.tolist()))
-        bm25 = np.zeros(len(rows), dtype=np.float32)
-        if cols:
-            bm25 = np.asarray(self._lexical[rows][:, cols] @ self._idf[cols]).ravel()
+        bm25 = np.zeros(len(rows), dtype=np.float32) if every_bm25 is None else every_bm25[rows]
         top = float(bm25.max()) if bm25.size else 0.0
         scores = cosine[rows] + (LAMBDA * bm25 / top if top > 0 else 0.0)
         d_rank = {r: i for i, r in enumerate(dense_order.tolist(), start=1)}

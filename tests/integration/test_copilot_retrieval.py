@@ -119,12 +119,54 @@ def test_table_answer_has_owner_columns_lineage_and_load_line(copilot: Any) -> N
     assert any(c.column == "refund_flag" for c in answer.citations)
 
 
-@pytest.mark.parametrize("granted", [False, True])
-def test_sensitive_column_values_need_the_grant(copilot: Any, granted: bool) -> None:
-    answer = copilot.ask("customer e-mail address of card payments", can_read_masked=granted)
+@pytest.mark.parametrize(
+    ("grant", "granted"),
+    [
+        (None, False),
+        (("sales.transactions_clean", "refund_flag"), False),  # a grant for another column
+        (("other.table", "*"), False),  # a grant for another asset
+        (("sales.transactions_clean", "email"), True),
+        (("sales.transactions_clean", "*"), True),
+    ],
+)
+def test_sensitive_column_values_follow_governance_grants(
+    copilot: Any, grant: tuple[str, str] | None, granted: bool
+) -> None:
+    from shipyard.governance.access import AccessService
+
+    ws = copilot._ws
+    access = AccessService(ws.store)
+    access.add_user("dana")
+    if grant is not None:
+        access.grant("dana", ws.project, *grant, by="admin")
+    answer = copilot.ask("customer e-mail address of card payments", user="dana")
     assert "email" in answer.answer  # named either way
     assert ("alice@example.com" in answer.answer) is granted
-    assert "[masked]" in answer.answer
+    assert ("[masked]" in answer.answer) is not granted
+    assert "True, False" in answer.answer  # the unflagged column keeps its samples
+
+
+def test_tag_mask_policy_hides_values_of_unflagged_columns(copilot: Any) -> None:
+    from shipyard.governance.access import AccessService
+    from shipyard.governance.masking import invalidate
+
+    ws = copilot._ws
+    ws.catalog.upsert(
+        "table",
+        "crm.contacts",
+        title="Customer contact book",
+        description="Phone numbers of customers for the support hotline.",
+        owner="crm",
+        tags=["pii"],
+        columns=[{"name": "phone", "type": "str", "description": "customer phone number"}],
+        attributes={"stats": {"phone": {"samples": ["+49 30 1234567"]}}},
+    )
+    AccessService(ws.store).set_mask_policy(ws.project, "pii", "hash")
+    invalidate()
+    answer = copilot.ask("customer phone numbers for the support hotline", user="erin")
+    assert "table:crm.contacts" in keys(answer)[:3]
+    assert "phone" in answer.answer and "[masked]" in answer.answer
+    assert "1234567" not in answer.answer
 
 
 @pytest.mark.parametrize(

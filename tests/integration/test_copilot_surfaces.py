@@ -153,3 +153,34 @@ def test_magic_answers_with_sources(seeded: Any) -> None:
     shown = registered["copilot"]("customer revenue over 90 days")
     assert "customer_stats:ltv_90d" in shown._repr_markdown_() and "Sources" in shown._repr_markdown_()
     assert "customer_stats:ltv_90d" in repr(shown)
+
+
+@pytest.mark.parametrize(("user", "granted"), [("dana", True), ("erin", False)])
+def test_rest_masked_values_follow_the_callers_grants(seeded: Any, user: str, granted: bool) -> None:
+    from shipyard.governance.access import AccessService
+    from shipyard.server.app import create_app
+
+    seeded.catalog.upsert(
+        "table",
+        "crm.customers",
+        title="Customer master",
+        description="One row per customer with their e-mail address.",
+        owner="crm",
+        columns=[
+            {"name": "email", "type": "str", "description": "customer e-mail address", "sensitive": True}
+        ],
+        attributes={"stats": {"email": {"samples": ["alice@example.com"]}}},
+    )
+    access = AccessService(seeded.store)
+    for name in ("dana", "erin"):
+        access.add_user(name)
+        access.bind(name, seeded.project, "viewer")
+    access.grant("dana", seeded.project, "crm.customers", "email", by="admin")
+    token = seeded.tokens.create(f"{user}-token", user=user).secret
+    with TestClient(create_app(seeded, close_on_shutdown=False)) as c:
+        c.headers["Authorization"] = f"Bearer {token}"
+        doc = c.post("/api/v1/copilot/ask", json={"question": "customer e-mail addresses"}).json()
+    assert doc["citations"][0]["name"].startswith("crm.customers")  # the table or its column
+    assert "email" in doc["answer"]
+    assert ("alice@example.com" in doc["answer"]) is granted
+    assert ("[masked]" in doc["answer"]) is not granted

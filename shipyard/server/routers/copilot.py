@@ -57,13 +57,15 @@ def ask(body: AskRequest, request: Request, ws: Workspace = Depends(get_workspac
 
     service = copilot_for(ws)
     projects = readable_projects(request, ws, body.projects)
+    # Masked column values follow the caller's own grants (governance), never the server process's user.
+    user = current_principal(request).name
     if not body.stream:
-        return service.ask(body.question, projects, context=body.context).to_dict()
+        return service.ask(body.question, projects, user=user, context=body.context).to_dict()
     service.check_question(body.question)  # bad input answers 422 before the stream starts
 
     def events() -> Iterator[str]:
         try:
-            for event, value in service.stream(body.question, projects, context=body.context):
+            for event, value in service.stream(body.question, projects, user=user, context=body.context):
                 yield _sse("token", {"text": value}) if event == "token" else _sse("answer", value.to_dict())
         except ShipyardError as exc:
             yield _sse("error", exc.to_dict())

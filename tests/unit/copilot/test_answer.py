@@ -28,14 +28,19 @@ def test_feature_load_line_uses_shipyard_features() -> None:
     assert "shipyard.features.online_features" in load_line({"kind": "feature", "name": "v:f"})
 
 
-@pytest.mark.parametrize("granted", [False, True])
-def test_masked_column_values_need_the_grant(granted: bool) -> None:
+@pytest.mark.parametrize(("masked", "label"), [(True, "[masked]"), (False, "[sensitive, granted]")])
+def test_masked_column_values_never_shown(masked: bool, label: str) -> None:
     payload = {
         "columns": [
-            {"name": "email", "type": "str", "sensitive": True, "samples": ["a@x.org"]},
+            {"name": "email", "type": "str", "sensitive": True, "masked": masked, "samples": ["a@x.org"]},
             {"name": "country", "type": "str", "sensitive": False, "samples": ["DE"]},
         ]
     }
-    text = describe_columns(payload, "email", granted)
-    assert text.startswith("email (str) [masked]")
-    assert ("a@x.org" in text) is granted and "DE" in text
+    text = describe_columns(payload, "email")
+    assert text.startswith(f"email (str) {label}")
+    assert ("a@x.org" in text) is not masked and "DE" in text
+
+
+def test_sensitive_column_without_a_decision_is_masked() -> None:
+    payload = {"columns": [{"name": "email", "type": "str", "sensitive": True, "samples": ["a@x.org"]}]}
+    assert "a@x.org" not in describe_columns(payload, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -46,3 +48,45 @@ def test_lexical_rank_breaks_a_dense_tie_and_removal_applies() -> None:
     idx.remove("b")
     assert [h.point_id for h in idx.search(unit(1, 1, 0), [], ["p1"], 10)] == ["a"]
     assert len(idx) == 2 and set(idx.hashes()) == {"a", "c"}
+
+
+def _hit(kind: str, name: str, score: float, table: str = "") -> Any:
+    from shipyard.copilot.search import Ranked
+
+    payload = {"kind": kind, "name": name, "project": "p", "table": table}
+    return Ranked(f"{kind}:{name}", payload, score, 1, None)
+
+
+@pytest.mark.parametrize(
+    ("hits", "order"),
+    [
+        # two columns of t match: the table goes just ahead of the best of them
+        (
+            [
+                ("column", "t.a", 0.9, "t"),
+                ("column", "t.b", 0.8, "t"),
+                ("model", "m", 0.7, ""),
+                ("table", "t", 0.5, ""),
+            ],
+            ["t", "t.a", "t.b", "m"],
+        ),
+        # one matching column: nothing moves
+        ([("column", "t.a", 0.9, "t"), ("model", "m", 0.7, ""), ("table", "t", 0.5, "")], ["t.a", "m", "t"]),
+        # columns of another table do not lift this one
+        (
+            [("column", "u.a", 0.9, "u"), ("column", "u.b", 0.8, "u"), ("table", "t", 0.5, "")],
+            ["u.a", "u.b", "t"],
+        ),
+        # a table already ahead keeps its own score
+        (
+            [("table", "t", 0.95, ""), ("column", "t.a", 0.9, "t"), ("column", "t.b", 0.8, "t")],
+            ["t", "t.a", "t.b"],
+        ),
+    ],
+)
+def test_containment_rule(hits: list[tuple[str, str, float, str]], order: list[str]) -> None:
+    from shipyard.copilot.rerank import containment
+
+    ranked = containment([_hit(*h) for h in hits])
+    assert [r.payload["name"] for r in ranked] == order
+    assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
