@@ -40,7 +40,11 @@ def register_all(ipython: Any) -> MagicSession:
     ipython.register_magic_function(
         lambda line: str(session.use(line.strip()).root), magic_kind="line", magic_name="shipyard_workspace"
     )
+    from shipyard.jupyter_ext.magic_audit import AuditingShell
+
+    # Every group registers through the auditing shell, so state-changing magics are audited in one place.
+    shell = AuditingShell(ipython, session)
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
-        module.register(ipython, session)
+        module.register(shell, session)
     return session
