@@ -1,4 +1,4 @@
-"""Runs the VS Code extension's own unit tests (vitest) so `make test` covers them; no browser needed."""
+"""Runs the VS Code extension's own checks (vitest, tsc, ESLint) so `make test` covers them; no browser needed."""
 
 from __future__ import annotations
 
@@ -13,12 +13,40 @@ pytestmark = pytest.mark.browser
 EXT = Path(__file__).resolve().parents[2] / "vscode_ext"
 
 
-def test_extension_unit_tests_and_types() -> None:
-    """vitest (API client against a local HTTP server, notebook/tag logic, inert webviews) and tsc pass."""
+def _npx() -> str:
+    """npx, after `npm ci` when vscode_ext's dev dependencies (vitest, ESLint) are not installed yet."""
     npm, npx = shutil.which("npm"), shutil.which("npx")
     assert npm and npx, "node/npm are missing (Node 20 is part of the toolchain)"
-    if not (EXT / "node_modules" / "vitest").exists():
+    if not all((EXT / "node_modules" / dep).exists() for dep in ("vitest", "eslint", "typescript-eslint")):
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=EXT, check=True, timeout=600)
+    return npx
+
+
+def _check(argv: list[str]) -> None:
+    done = subprocess.run(argv, cwd=EXT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, f"{' '.join(argv)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+
+
+def test_extension_unit_tests_and_types() -> None:
+    """vitest (API client against a local HTTP server, notebook/tag logic, inert webviews) and tsc pass."""
+    npx = _npx()
     for argv in ([npx, "vitest", "run"], [npx, "tsc", "--noEmit", "-p", "."]):
-        done = subprocess.run(argv, cwd=EXT, capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, f"{' '.join(argv)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        _check(argv)
+
+
+def test_extension_lint() -> None:
+    """ESLint (flat config, typescript-eslint type-checked rules) reports nothing, warnings included."""
+    _check([_npx(), "eslint", "--max-warnings", "0", "."])
+
+
+def test_lint_catches_a_floating_promise(tmp_path: Path) -> None:
+    """The lint gate is live: an un-awaited promise in extension code is an error."""
+    probe = EXT / "test" / f"_lint_probe_{tmp_path.name}.ts"
+    probe.write_text("export async function f(): Promise<void> {}\nexport function g(): void {\n  f();\n}\n")
+    try:
+        done = subprocess.run(
+            [_npx(), "eslint", str(probe)], cwd=EXT, capture_output=True, text=True, timeout=300, check=False
+        )
+    finally:
+        probe.unlink()
+    assert done.returncode == 1 and "no-floating-promises" in done.stdout, done.stdout + done.stderr

@@ -1,7 +1,10 @@
 // End-to-end in a real VS Code (code-server) driven by playwright-core + Debian's Chromium.
-// Env: CODE_SERVER_URL, WORKSPACE, SHIPYARD_URL, SHIPYARD_TOKEN, ARTIFACTS, PIPELINE (name to create).
-// Prints one JSON line with the per-step timings and outcomes on success; exits 1 with a message otherwise.
-import { mkdirSync, readFileSync } from "node:fs";
+// Env: CODE_SERVER_URL, WORKSPACE, SHIPYARD_URL, SHIPYARD_TOKEN, ARTIFACTS, PIPELINE (name to create);
+// optional: MONITORED (a deployment with logged traffic), LOCAL_SERVER_URL + SHIPYARD_EXE (for "Start Local
+// Server": the workspace settings point the extension at LOCAL_SERVER_URL, where nothing listens yet).
+// A failing step is recorded (with a screenshot) and the later steps still run, unless the workbench or
+// sign-in failed. Prints one JSON line {ok, timings, outcome, errors}; exits 1 only when it could not start.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const env = (k) => {
@@ -18,17 +21,29 @@ mkdirSync(ART, { recursive: true });
 
 const timings = {};
 const outcome = {};
+const errors = {};
 const ONLY = process.env.E2E_STEPS ? process.env.E2E_STEPS.split(",") : null; // for debugging one step
-async function step(name, fn) {
+async function step(name, fn, { fatal = false } = {}) {
   if (ONLY && !ONLY.includes(name)) return;
   const t0 = Date.now();
   try {
     await fn();
   } catch (err) {
     await page.screenshot({ path: `${ART}/vscode-FAILED-${name}.png` }).catch(() => undefined);
-    throw new Error(`step '${name}' failed: ${err.message}`);
+    errors[name] = String(err.stack ?? err.message);
+    await page.keyboard.press("Escape").catch(() => undefined); // close a quick pick left open
+    if (fatal) throw new Error(`step '${name}' failed: ${err.message}`, { cause: err });
   }
   timings[name] = (Date.now() - t0) / 1000;
+}
+async function webviewFrame(selector, what) {
+  for (let i = 0; i < 120; i++) {
+    for (const f of page.frames()) {
+      if (await f.locator(selector).count().catch(() => 0)) return f;
+    }
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`the ${what} webview did not render`);
 }
 async function api(path) {
   const res = await fetch(`${API}/api/v1${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -62,7 +77,7 @@ try {
     await page.goto(`${CS}/?folder=${encodeURIComponent(WORKSPACE)}`);
     await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 });
     await page.locator(".statusbar-item", { hasText: "Shipyard" }).first().waitFor({ timeout: 60_000 });
-  });
+  }, { fatal: true });
 
   await step("sign_in", async () => {
     await palette("Shipyard: Sign In");
@@ -70,15 +85,18 @@ try {
     await quickInput.fill(TOKEN);
     await page.keyboard.press("Enter");
     await notification("signed in");
-    await page.locator(".statusbar-item", { hasText: /Shipyard \d/ }).first().waitFor({ timeout: 30_000 });
+    const status = page.locator(".statusbar-item", { hasText: /Shipyard \d/ }).first();
+    await status.waitFor({ timeout: 30_000 });
+    outcome.status_bar = await status.innerText();
     await page.screenshot({ path: `${ART}/vscode-1-signed-in.png` });
-  });
+  }, { fatal: true });
 
   await step("browse_features", async () => {
     await palette("Shipyard: Browse Features");
     const pane = page.locator(".pane", { has: page.locator(".pane-header", { hasText: "Features" }) });
     for (const name of ["customer_profile", "customer_activity", "plan_tier"]) {
-      await pane.locator(".monaco-list-row", { hasText: name }).first().waitFor({ timeout: 30_000 });
+      // The first GET /features/views opens the feature store: slow on a busy CI machine.
+      await pane.locator(".monaco-list-row", { hasText: name }).first().waitFor({ timeout: 90_000 });
     }
     outcome.features = await pane.locator(".monaco-list-row").count();
     await page.screenshot({ path: `${ART}/vscode-2-features.png` });
@@ -128,14 +146,7 @@ try {
     await quick.locator(".quick-input-title", { hasText: "Ask Copilot" }).waitFor();
     await quickInput.fill("Which features describe customer activity? <img src=x onerror=alert(1)>");
     await page.keyboard.press("Enter");
-    let frame;
-    for (let i = 0; i < 120 && !frame; i++) {
-      for (const f of page.frames()) {
-        if (await f.locator("#log").count().catch(() => 0)) frame = f;
-      }
-      if (!frame) await page.waitForTimeout(500);
-    }
-    if (!frame) throw new Error("the copilot webview did not render");
+    const frame = await webviewFrame("#log", "copilot");
     await frame.locator(".citations .cite, .err").first().waitFor({ timeout: 120_000 });
     outcome.copilot = (await frame.locator(".citations .cite").count()) > 0 ? "cited answer" : (await frame.locator(".err").innerText());
     if (await frame.locator("#log img").count()) throw new Error("server/user text was rendered as HTML");
@@ -180,7 +191,75 @@ try {
     }
     await page.screenshot({ path: `${ART}/vscode-9-cell-tags.png` });
   });
+  await step("copilot_insert_code", async () => {
+    if (outcome.copilot !== "cited answer") {
+      outcome.inserted = "no citation to insert from";
+      return;
+    }
+    // Work in the notebook (its last cell selected, in view since Edit Cell Tags), then click "insert load
+    // code" in the copilot panel: the webview has focus by then, so the code goes to the notebook used last,
+    // below that cell.
+    await page.keyboard.press("Escape");
+    await page.locator(".notebookOverlay .code-cell-row").last().locator(".view-line").last().click();
+    await page.keyboard.press("Escape");
+    await page.locator(".tab", { hasText: "Shipyard Copilot" }).first().click();
+    const frame = await webviewFrame("#log .citations", "copilot");
+    await frame.locator(".citations .cite", { hasText: "insert load code" }).first().click();
+    const cell = page.locator(".notebookOverlay .code-cell-row", { hasText: "%feature get" }).first();
+    await cell.waitFor({ timeout: 30_000 });
+    outcome.inserted = (await cell.locator(".view-lines").innerText()).replace(/\u00a0/g, " ").trim();
+    await page.screenshot({ path: `${ART}/vscode-9b-copilot-insert.png` });
+  });
+
+  await step("pipelines_tree", async () => {
+    await page.keyboard.press("Escape");
+    await palette("Shipyard: Show Pipeline Runs");
+    const pane = page.locator(".pane", { has: page.locator(".pane-header", { hasText: "Pipelines" }) });
+    const row = pane.locator(".monaco-list-row", { hasText: PIPELINE }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click(); // expands the pipeline into its runs
+    const run = pane.locator(".monaco-list-row", { hasText: "succeeded" }).first();
+    await run.waitFor({ timeout: 30_000 });
+    outcome.pipeline_rows = await pane.locator(".monaco-list-row").allInnerTexts();
+    await page.screenshot({ path: `${ART}/vscode-10-pipeline-runs.png` });
+    await run.click(); // the run's JSON (steps, metrics) opens beside
+    await page.locator(".monaco-editor .view-line", { hasText: '"run_id"' }).first().waitFor({ timeout: 30_000 });
+    outcome.run_details = true;
+  });
+
+  await step("show_monitoring", async () => {
+    const monitored = env("MONITORED");
+    await palette("Shipyard: Show Monitoring");
+    await quick.locator(".quick-input-title", { hasText: "Show Monitoring" }).waitFor({ timeout: 30_000 });
+    await quick.locator(".quick-input-list .monaco-list-row", { hasText: monitored }).first().click();
+    const frame = await webviewFrame("#root table", "monitoring");
+    const table = (title) => frame.locator(`table[data-section^="${title}"]`);
+    await table("Alerts").waitFor({ timeout: 30_000 });
+    outcome.monitoring = {
+      headings: await frame.locator("h3").allInnerTexts(),
+      drift: await table("Drift").locator("tr").allInnerTexts(),
+      latency: await table("Latency").locator("tr").allInnerTexts(),
+      alerts: await table("Alerts").locator("tr").allInnerTexts(),
+    };
+    await page.screenshot({ path: `${ART}/vscode-11-monitoring.png` });
+  });
+
+  await step("start_local_server", async () => {
+    const local = env("LOCAL_SERVER_URL");
+    // Point the extension at a port where nothing listens (workspace settings, as a user would for one
+    // folder; code-server does not watch the user settings file for outside edits): it goes offline.
+    mkdirSync(`${WORKSPACE}/.vscode`, { recursive: true });
+    const settings = { "shipyard.serverUrl": local, "shipyard.shipyardPath": env("SHIPYARD_EXE"), "shipyard.serverArgs": ["--no-serve"] };
+    writeFileSync(`${WORKSPACE}/.vscode/settings.json`, JSON.stringify(settings, null, 1));
+    await page.locator(".statusbar-item", { hasText: "Shipyard: offline" }).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: `${ART}/vscode-12-offline.png` });
+    await palette("Shipyard: Start Local Server");
+    await page.locator(".statusbar-item", { hasText: /Shipyard \d/ }).first().waitFor({ timeout: 150_000 });
+    const health = await (await fetch(`${local}/api/v1/health`)).json();
+    outcome.local_server = { health: health.status, status_bar: await page.locator(".statusbar-item", { hasText: /Shipyard \d/ }).first().innerText() };
+    await page.screenshot({ path: `${ART}/vscode-13-local-server.png` });
+  });
 } finally {
   await browser.close();
 }
-console.log(JSON.stringify({ ok: true, timings, outcome }));
+console.log(JSON.stringify({ ok: Object.keys(errors).length === 0, timings, outcome, errors }));

@@ -107,8 +107,8 @@ export class ShipyardClient {
     return (await res.json()) as T;
   }
 
-  private async raw(method: string, path: string, body: unknown, timeoutMs: number): Promise<Response> {
-    const headers: Record<string, string> = { accept: "application/json" };
+  private async raw(method: string, path: string, body: unknown, timeoutMs: number, accept = "application/json"): Promise<Response> {
+    const headers: Record<string, string> = { accept };
     if (this.token) {
       headers.authorization = `Bearer ${this.token}`;
     }
@@ -131,7 +131,7 @@ export class ShipyardClient {
       );
     }
     if (!res.ok) {
-      let parsed: unknown = null;
+      let parsed: unknown;
       try {
         parsed = await res.json();
       } catch {
@@ -189,8 +189,33 @@ export class ShipyardClient {
     return Array.isArray(body) ? body : body.models;
   }
 
-  deploy(model: string, ref: string, name?: string): Promise<Record<string, unknown>> {
-    return this.request("POST", "/deployments", { model, ref, name }, 30 * 60_000);
+  /**
+   * Deploy a model version. With `onStage` it accepts `text/event-stream` progress (`event: stage` {stage,
+   * state, seconds}, then `event: deployment`), as the JupyterLab extension does; a server that answers plain
+   * JSON is fine too (no stage events then).
+   */
+  async deploy(model: string, ref: string, name?: string, onStage?: (s: DeployStage) => void): Promise<Record<string, unknown>> {
+    const accept = onStage ? "text/event-stream, application/json" : "application/json";
+    const res = await this.raw("POST", "/deployments", { model, ref, name }, 30 * 60_000, accept);
+    if (!(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
+      return (await res.json()) as Record<string, unknown>;
+    }
+    let deployment: Record<string, unknown> | undefined;
+    await readEvents(res, (ev) => {
+      const data = JSON.parse(ev.data) as unknown;
+      if (ev.event === "stage") {
+        onStage?.(data as DeployStage);
+      } else if (ev.event === "deployment") {
+        deployment = data as Record<string, unknown>;
+      } else if (ev.event === "error") {
+        const e = (data as { error?: { message?: string } }).error;
+        throw new ShipyardApiError("server", `Deploy failed: ${e?.message ?? ev.data}`);
+      }
+    });
+    if (!deployment) {
+      throw new ShipyardApiError("server", "The deploy stream ended without a result; check 'shipyard deployments'.");
+    }
+    return deployment;
   }
 
   async deployments(): Promise<Record<string, unknown>[]> {
@@ -224,9 +249,7 @@ export class ShipyardClient {
     if (!(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
       return (await res.json()) as CopilotAnswer;
     }
-    const parser = new SseParser();
     let answer: CopilotAnswer | undefined;
-    const decoder = new TextDecoder();
     const handle = (ev: SseEvent): void => {
       const data = JSON.parse(ev.data) as unknown;
       if (ev.event === "token") {
@@ -238,15 +261,29 @@ export class ShipyardClient {
         throw new ShipyardApiError("server", `Copilot failed: ${e?.message ?? ev.data}`);
       }
     };
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      parser.feed(decoder.decode(chunk, { stream: true })).forEach(handle);
-    }
-    parser.feed("\n\n").forEach(handle);
+    await readEvents(res, handle);
     if (!answer) {
       throw new ShipyardApiError("server", "Copilot stream ended without an answer; try again.");
     }
     return answer;
   }
+}
+
+/** One deploy stage as the server reports it ("start", then "done" or "failed" with its seconds). */
+export interface DeployStage {
+  stage: string;
+  state: string;
+  seconds?: number;
+}
+
+/** Feed a `text/event-stream` response body through `handle`, event by event. */
+async function readEvents(res: Response, handle: (ev: SseEvent) => void): Promise<void> {
+  const parser = new SseParser();
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    parser.feed(decoder.decode(chunk, { stream: true })).forEach(handle);
+  }
+  parser.feed("\n\n").forEach(handle);
 }
 
 export interface SseEvent {

@@ -1,6 +1,7 @@
 // Connection to the Shipyard server: settings, token in SecretStorage, status bar, actionable errors.
 import * as vscode from "vscode";
 import { ShipyardApiError, ShipyardClient } from "./api";
+import { projectName, serverCommandLine } from "./localServer";
 
 const TOKEN_KEY = "shipyard.token";
 
@@ -36,7 +37,12 @@ export class Connection implements vscode.Disposable {
       }
       await client.checkAuth();
       const host = this.serverUrl.replace(/^https?:\/\//, "");
-      this.setStatus(`$(rocket) Shipyard ${health.version}`, `Connected to ${host}`, "shipyard.browseFeatures");
+      const project = await this.folderProject();
+      this.setStatus(
+        `$(rocket) Shipyard ${health.version}${project ? ` · ${project}` : ""}`,
+        `Connected to ${host}${project ? `; this folder's project: ${project} (shipyard.toml)` : ""}`,
+        "shipyard.browseFeatures",
+      );
       return true;
     } catch (err) {
       const kind = err instanceof ShipyardApiError ? err.kind : "server";
@@ -48,6 +54,20 @@ export class Connection implements vscode.Disposable {
         this.setStatus("$(warning) Shipyard", String((err as Error).message), undefined);
       }
       return false;
+    }
+  }
+
+  /** The open folder's project (`[project] name` in its shipyard.toml), if it is a Shipyard workspace. */
+  private async folderProject(): Promise<string | undefined> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) {
+      return undefined;
+    }
+    try {
+      const bytes = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, "shipyard.toml"));
+      return projectName(new TextDecoder().decode(bytes));
+    } catch {
+      return undefined; // not a Shipyard workspace folder
     }
   }
 
@@ -94,12 +114,28 @@ export class Connection implements vscode.Disposable {
       void vscode.window.showErrorMessage("Shipyard: open the workspace folder (the one with shipyard.toml) first.");
       return;
     }
-    const url = new URL(this.serverUrl);
-    const exe = vscode.workspace.getConfiguration("shipyard").get<string>("shipyardPath", "shipyard");
+    const config = vscode.workspace.getConfiguration("shipyard");
+    let line: string;
+    try {
+      line = serverCommandLine(
+        config.get<string>("shipyardPath", "shipyard"),
+        folder.uri.fsPath,
+        this.serverUrl,
+        config.get<string[]>("serverArgs", []),
+        process.platform === "win32",
+      );
+    } catch (err) {
+      const pick = await vscode.window.showErrorMessage(`Shipyard: ${(err as Error).message}`, "Open Settings");
+      if (pick) {
+        await vscode.commands.executeCommand("workbench.action.openSettings", "shipyard.serverUrl");
+      }
+      return;
+    }
     this.serverTerminal?.dispose();
     this.serverTerminal = vscode.window.createTerminal({ name: "Shipyard server", cwd: folder.uri.fsPath });
-    this.serverTerminal.sendText(`${exe} server --host ${url.hostname} --port ${url.port || "8765"}`);
+    this.serverTerminal.sendText(line);
     this.serverTerminal.show(true);
+    this.setStatus("$(sync~spin) Shipyard: starting…", `Starting: ${line}`, undefined);
     const up = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: "Shipyard: starting the local server…" },
       async () => {

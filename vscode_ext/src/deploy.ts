@@ -1,7 +1,9 @@
 // "Deploy Model" (quick picks -> deployment with progress) and "Show Monitoring" (webview tables).
 import * as vscode from "vscode";
 import type { Connection } from "./connection";
-import { makeNonce, monitoringSections, tablesHtml } from "./webview";
+import { type Fetched, display, monitoringSections } from "./monitoring";
+import { stageMessage, stageSummary } from "./models";
+import { makeNonce, tablesHtml } from "./webview";
 import { modelNames, modelRefs } from "./models";
 
 async function deployModel(conn: Connection): Promise<void> {
@@ -31,11 +33,14 @@ async function deployModel(conn: Connection): Promise<void> {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Shipyard: deploying ${model}@${ref.ref} as '${name}'`, cancellable: false },
       async (progress) => {
-        progress.report({ message: "export, parity check, serve and register…" });
-        return client.deploy(model, ref.ref, name);
+        progress.report({ message: "resolve, export, parity check, serve, smoke test, record…" });
+        return client.deploy(model, ref.ref, name, (s) => progress.report({ message: stageMessage(s) }));
       },
     );
-    void vscode.window.showInformationMessage(`Shipyard: deployed '${String(result.name ?? name)}' (${String(result.status ?? "ready")}).`);
+    const stages = stageSummary(result.stage_seconds);
+    void vscode.window.showInformationMessage(
+      `Shipyard: deployed '${display(result.name ?? name)}' (${display(result.status ?? "ready")})${stages ? `: ${stages}` : ""}.`,
+    );
   } catch (err) {
     await conn.report(err);
   }
@@ -45,7 +50,7 @@ async function showMonitoring(conn: Connection): Promise<void> {
   try {
     const client = await conn.client();
     const deployments = await client.deployments();
-    const names = deployments.map((d) => String(d.name));
+    const names = deployments.map((d) => display(d.name));
     if (names.length === 0) {
       void vscode.window.showWarningMessage("Shipyard: no deployments yet; run 'Shipyard: Deploy Model' first.");
       return;
@@ -59,9 +64,10 @@ async function showMonitoring(conn: Connection): Promise<void> {
       localResourceRoots: [],
     });
     panel.webview.html = tablesHtml(`Monitoring: ${name}`, panel.webview.cspSource, makeNonce());
-    const settle = async <T>(p: Promise<T>): Promise<T | null> => p.catch(() => null);
+    // One failing part (e.g. drift before any traffic) shows its error in its own section.
+    const settle = (p: Promise<Record<string, unknown>>): Promise<Fetched> =>
+      p.catch((err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }));
     const [status, latency, drift] = await Promise.all([settle(client.monitorStatus(name)), settle(client.latency(name)), settle(client.drift(name))]);
-    panel.webview.onDidReceiveMessage(() => undefined);
     await panel.webview.postMessage({ type: "data", sections: monitoringSections(status, latency, drift) });
   } catch (err) {
     await conn.report(err);

@@ -5,10 +5,11 @@ import { registerCopilot } from "./copilot";
 import { registerDeploy } from "./deploy";
 import { registerFeatures } from "./features";
 import { registerPipelines } from "./pipelines";
+import { trackEditors } from "./ui";
 
 export function activate(context: vscode.ExtensionContext): void {
   const conn = new Connection(context);
-  context.subscriptions.push(conn);
+  context.subscriptions.push(conn, trackEditors());
   const features = registerFeatures(context, conn);
   const pipelines = registerPipelines(context, conn);
   registerCopilot(context, conn);

@@ -114,8 +114,8 @@ export function toNbformat(cells: CellInfo[], notebookMeta: Meta | undefined): M
   let bytes = 0;
   const nbCells = cells.map((cell) => {
     bytes += cell.source.length;
-    const meta = jupyterMeta(cell.metadata) ?? {};
-    const { vscode: _vscode, ...jmeta } = meta;
+    const jmeta = { ...(jupyterMeta(cell.metadata) ?? {}) };
+    delete jmeta.vscode; // VS Code's own cell state, not nbformat
     const base: Meta = { cell_type: cell.kind, metadata: jmeta, source: splitSource(cell.source) };
     const id = cell.metadata.id;
     if (typeof id === "string") {

@@ -1,6 +1,8 @@
 // Promote notebook cells to a pipeline, edit cell tags, run pipelines and list their runs.
 import * as vscode from "vscode";
 import type { Connection } from "./connection";
+import { display } from "./monitoring";
+import { showJson } from "./ui";
 import {
   type CellInfo,
   type TagEdit,
@@ -173,12 +175,14 @@ async function runPipeline(conn: Connection, name?: string): Promise<void> {
       { location: vscode.ProgressLocation.Notification, title: `Shipyard: running pipeline '${chosen}'…` },
       () => client.runPipeline(chosen),
     );
-    void vscode.window.showInformationMessage(`Shipyard: pipeline '${chosen}' finished: ${String(result.status ?? "done")}.`);
+    void vscode.window.showInformationMessage(`Shipyard: pipeline '${chosen}' finished: ${display(result.status ?? "done")}.`);
     await vscode.commands.executeCommand("shipyard.refresh");
   } catch (err) {
     await conn.report(err);
   }
 }
+
+const RUN_ICONS: Record<string, string> = { succeeded: "pass", success: "pass", failed: "error", running: "sync~spin" };
 
 class PipelineItem extends vscode.TreeItem {
   constructor(
@@ -186,12 +190,19 @@ class PipelineItem extends vscode.TreeItem {
     readonly run?: Record<string, unknown>,
   ) {
     super(
-      run ? String(run.run_id ?? run.id ?? "run") : pipeline,
+      run ? display(run.run_id ?? "run") : pipeline,
       run ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed,
     );
     this.contextValue = run ? "run" : "pipeline";
-    this.description = run ? `${String(run.status ?? "")} ${String(run.started_at ?? run.start_time ?? "")}` : undefined;
-    this.iconPath = new vscode.ThemeIcon(run ? (run.status === "success" || run.status === "succeeded" ? "pass" : "circle-outline") : "type-hierarchy");
+    if (run) {
+      const steps = Array.isArray(run.steps) ? ` · ${run.steps.length} steps` : "";
+      this.description = `${display(run.status)}${steps}`;
+      this.tooltip = `${pipeline} run ${display(run.run_id)}: ${display(run.status)}`;
+      this.iconPath = new vscode.ThemeIcon(RUN_ICONS[display(run.status)] ?? "circle-outline");
+      this.command = { command: "shipyard.showRunDetails", title: "Show Run Details", arguments: [run] };
+    } else {
+      this.iconPath = new vscode.ThemeIcon("type-hierarchy");
+    }
   }
 }
 
@@ -232,6 +243,7 @@ export function registerPipelines(context: vscode.ExtensionContext, conn: Connec
     vscode.commands.registerCommand("shipyard.promoteNotebook", () => promote(conn, false)),
     vscode.commands.registerCommand("shipyard.editCellTags", editTags),
     vscode.commands.registerCommand("shipyard.runPipeline", (item?: PipelineItem) => runPipeline(conn, item?.pipeline)),
+    vscode.commands.registerCommand("shipyard.showRunDetails", (run: Record<string, unknown>) => showJson(run)),
     vscode.commands.registerCommand("shipyard.showPipelineRuns", async () => {
       tree.refresh();
       await vscode.commands.executeCommand("shipyard.pipelines.focus");

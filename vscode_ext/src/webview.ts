@@ -26,6 +26,7 @@ body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); 
 .msg { margin: 10px 0; white-space: pre-wrap; }
 .q { font-weight: bold; }
 .err { color: var(--vscode-errorForeground); }
+.note { font-style: italic; opacity: 0.8; }
 .cite { display: block; margin: 2px 0; cursor: pointer; color: var(--vscode-textLink-foreground); background: none; border: none; padding: 0; text-align: left; font: inherit; }
 form { display: flex; gap: 6px; position: sticky; bottom: 0; padding: 8px 0; background: var(--vscode-editor-background); }
 input { flex: 1; background: var(--vscode-input-background); color: var(--vscode-input-foreground); border: 1px solid var(--vscode-input-border, transparent); padding: 4px; }
@@ -88,7 +89,7 @@ vscode.postMessage({ type: 'ready' });`;
   return page("Shipyard Copilot", cspSource, nonce, body, script);
 }
 
-/** A page that renders titled tables from a posted `{type: 'data', sections: [{title, rows}]}` message. */
+/** A page that renders titled tables from a posted `{type: 'data', sections: [{title, columns, rows, note?}]}` message. */
 export function tablesHtml(title: string, cspSource: string, nonce: string): string {
   const body = `<h2 id="title"></h2><div id="root">Loading…</div>`;
   const script = `
@@ -99,54 +100,14 @@ window.addEventListener('message', (ev) => {
   const m = ev.data; const root = document.getElementById('root'); root.textContent = '';
   if (m.type === 'error') { const d = el('div', m.message); d.className = 'err'; root.appendChild(d); return; }
   for (const s of m.sections) {
-    root.appendChild(el('h3', s.title));
-    if (!s.rows.length) { root.appendChild(el('p', 'none')); continue; }
-    const t = el('table'); const head = el('tr'); s.columns.forEach((c) => head.appendChild(el('th', c))); t.appendChild(head);
+    const h = el('h3', s.title); root.appendChild(h);
+    if (s.note) { const p = el('p', s.note); p.className = 'note'; root.appendChild(p); }
+    if (!s.rows.length) continue;
+    const t = el('table'); t.dataset.section = s.title; const head = el('tr'); s.columns.forEach((c) => head.appendChild(el('th', c))); t.appendChild(head);
     s.rows.forEach((r) => { const tr = el('tr'); r.forEach((v) => tr.appendChild(el('td', String(v)))); t.appendChild(tr); });
     root.appendChild(t);
   }
 });
 vscode.postMessage({ type: 'ready' });`;
   return page(title, cspSource, nonce, body, script);
-}
-
-export interface Section {
-  title: string;
-  columns: string[];
-  rows: (string | number)[][];
-}
-
-/** Flatten a JSON object into `key | value` rows for a table (nested values as compact JSON). */
-export function objectRows(obj: Record<string, unknown> | null | undefined): (string | number)[][] {
-  return Object.entries(obj ?? {}).map(([k, v]) => [k, typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)]);
-}
-
-/** Monitoring sections from the status, latency and drift responses (whatever shape they have). */
-export function monitoringSections(
-  status: Record<string, unknown> | null,
-  latency: Record<string, unknown> | null,
-  drift: Record<string, unknown> | null,
-): Section[] {
-  const sections: Section[] = [];
-  const driftRows: (string | number)[][] = [];
-  const features = (drift?.features ?? drift?.columns) as unknown;
-  if (Array.isArray(features)) {
-    for (const f of features as Record<string, unknown>[]) {
-      driftRows.push([String(f.feature ?? f.name ?? "?"), String(f.statistic ?? f.psi ?? f.score ?? ""), String(f.drifted ?? "")]);
-    }
-  } else if (features && typeof features === "object") {
-    for (const [name, v] of Object.entries(features as Record<string, unknown>)) {
-      driftRows.push([name, typeof v === "object" ? JSON.stringify(v) : String(v), ""]);
-    }
-  }
-  sections.push({ title: "Drift per feature", columns: ["feature", "score", "drifted"], rows: driftRows });
-  sections.push({ title: "Latency", columns: ["metric", "value"], rows: objectRows(latency) });
-  const alerts = status?.alerts;
-  sections.push({
-    title: "Alerts",
-    columns: ["alert"],
-    rows: Array.isArray(alerts) ? alerts.map((a) => [typeof a === "object" ? JSON.stringify(a) : String(a)]) : [],
-  });
-  sections.push({ title: "Status", columns: ["key", "value"], rows: objectRows(status) });
-  return sections;
 }

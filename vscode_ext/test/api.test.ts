@@ -37,7 +37,7 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       return res.end("<html>bad gateway</html>");
     }
     if (req.url === "/api/v1/copilot/ask") {
-      const stream = JSON.parse(body).stream;
+      const stream = (JSON.parse(body) as { stream?: boolean }).stream;
       const answer = { answer: "Use plan_tier.", citations: [{ kind: "feature", name: "customer_profile", column: "plan_tier", score: 0.9, snippet: "<img src=x onerror=alert(1)>" }] };
       if (!stream) {
         return json(200, answer);
@@ -47,6 +47,23 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       res.write('event: token\ndata: {"text": "Use "}\n\nevent: tok');
       res.write('en\ndata: {"text": "plan_tier."}\n\n');
       res.end(`event: answer\ndata: ${JSON.stringify(answer)}\n\n`);
+      return;
+    }
+    if (req.url === "/api/v1/deployments") {
+      const { name } = JSON.parse(body) as { name: string };
+      const stream = (req.headers.accept ?? "").startsWith("text/event-stream");
+      const deployment = { name, status: "ready", stage_seconds: { resolve: 0.12, parity: 0.4 } };
+      if (!stream || name === "plain") {
+        return json(201, deployment); // today's server: JSON only, stage_seconds at the end
+      }
+      res.writeHead(201, { "content-type": "text/event-stream" });
+      res.write('event: stage\ndata: {"stage": "resolve", "state": "start"}\n\n');
+      res.write('event: stage\ndata: {"stage": "resolve", "state": "done", "seconds": 0.12}\n\n');
+      if (name === "broken") {
+        res.end('event: error\ndata: {"error": {"message": "parity failed: max abs diff 0.3"}}\n\n');
+      } else {
+        res.end(name === "cut" ? "" : `event: deployment\ndata: ${JSON.stringify(deployment)}\n\n`);
+      }
       return;
     }
     json(404, { detail: "Not Found", error: { code: "not_found", message: "Not Found", detail: null } });
@@ -112,6 +129,31 @@ describe("ShipyardClient", () => {
     expect(tokens).toEqual(["Use ", "plan_tier."]);
     expect(answer.citations[0].column).toBe("plan_tier");
     expect(JSON.parse(seen.at(-1)?.body ?? "{}")).toMatchObject({ question: "which plan?", stream: true });
+  });
+});
+
+describe("deploy progress", () => {
+  it("reports each stage from a streaming server and returns the deployment", async () => {
+    const stages: string[] = [];
+    const dep = await new ShipyardClient(base, TOKEN).deploy("churn", "champion", "churn", (s) => stages.push(`${s.stage}:${s.state}`));
+    expect(stages).toEqual(["resolve:start", "resolve:done"]);
+    expect(dep).toMatchObject({ name: "churn", status: "ready" });
+    expect(JSON.parse(seen.at(-1)?.body ?? "{}")).toEqual({ model: "churn", ref: "champion", name: "churn" });
+  });
+
+  it("accepts a plain JSON answer (no stage events)", async () => {
+    const stages: string[] = [];
+    const dep = await new ShipyardClient(base, TOKEN).deploy("churn", "1", "plain", (s) => stages.push(s.stage));
+    expect(stages).toEqual([]);
+    expect(dep.stage_seconds).toEqual({ resolve: 0.12, parity: 0.4 });
+  });
+
+  it.each([
+    ["broken", /Deploy failed: parity failed/],
+    ["cut", /ended without a result/],
+  ])("fails clearly when the stream %s", async (name, message) => {
+    const err = await failure(new ShipyardClient(base, TOKEN).deploy("churn", "1", name, () => undefined));
+    expect(err.message).toMatch(message);
   });
 });
 
