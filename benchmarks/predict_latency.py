@@ -1,7 +1,9 @@
 """Predict latency, one entity per request, interleaved sample by sample over the same model and rows:
 
-- shipyard: POST /api/v1/deployments/churn/predict with an entity (REST + auth + Feast online lookup + Triton +
-  prediction log), and with the raw feature row (no lookup);
+- shipyard_endpoint: POST /api/v1/deployments/churn/predict with an entity (REST + auth + Feast online lookup +
+  Triton + prediction log) on `shipyard server` in its own process, as users run it (Triton over HTTP);
+  ``_grpc``: the same with ``[serving] protocol = "grpc"``; ``_rows``: the raw feature row (no lookup);
+  ``_inthread``: uvicorn in a thread of the benchmark's own process (shares its GIL with the clients);
 - shipyard_service: ``ws.deployments.predict`` in-process (the same work without HTTP and auth);
 - triton_direct: tritonclient.http to the same Triton model with the same feature row (the target's "raw");
 - onnxruntime: the same ONNX file in-process (the floor).
@@ -12,6 +14,10 @@ Target (issue 5): shipyard p95 <= triton_direct p95 + 3 ms.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -42,6 +48,7 @@ def run(customers: int = 5000, requests: int = 400, workspace: Path | None = Non
     ws = Workspace.open(workspace)
     token = ws.tokens.create("bench").secret
     server = None
+    processes: list[_ServerProcess] = []
     try:
         ws.deployments.ensure_serving()
         dep = ws.deployments.get(MODEL_NAME)
@@ -54,24 +61,36 @@ def run(customers: int = 5000, requests: int = 400, workspace: Path | None = Non
 
         server = _ApiServer(create_app(ws, close_on_shutdown=False))
         server.start()
+        triton_server = ws.deployments.triton_server
+        grpc_url = triton_server.grpc_url if triton_server is not None else ""
+        http_proc = _ServerProcess(workspace, ws.deployments.triton_url or "", grpc_url, "http")
+        grpc_proc = _ServerProcess(workspace, ws.deployments.triton_url or "", grpc_url, "grpc")
+        processes += [http_proc, grpc_proc]
         onnx_file = ws.path(ws.config.serving.model_repository) / dep.triton_model / "1" / ONNX_FILE
         session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
         input_name = session.get_inputs()[0].name
         headers = {"Authorization": f"Bearer {token}"}
         url = f"/deployments/{MODEL_NAME}/predict"
+        for proc in processes:
+            proc.wait_ready()
         with (
-            httpx.Client(base_url=server.url, headers=headers, timeout=60) as api,
+            httpx.Client(base_url=server.url, headers=headers, timeout=60) as api_thread,
+            httpx.Client(base_url=http_proc.url, headers=headers, timeout=60) as api,
+            httpx.Client(base_url=grpc_proc.url, headers=headers, timeout=60) as api_grpc,
             _RawTriton(ws.deployments.triton_url or "", dep.triton_model) as triton,
         ):
 
             def ok(response: httpx.Response) -> None:
                 response.raise_for_status()
 
+            def entity(i: int) -> dict[str, Any]:
+                return {"entities": [{"customer_id": ids[i]}]}
+
             paths: dict[str, Callable[[int], Any]] = {
-                "shipyard_endpoint": lambda i: ok(
-                    api.post(url, json={"entities": [{"customer_id": ids[i]}]})
-                ),
+                "shipyard_endpoint": lambda i: ok(api.post(url, json=entity(i))),
+                "shipyard_endpoint_grpc": lambda i: ok(api_grpc.post(url, json=entity(i))),
                 "shipyard_endpoint_rows": lambda i: ok(api.post(url, json={"rows": [raw_rows[i]]})),
+                "shipyard_endpoint_inthread": lambda i: ok(api_thread.post(url, json=entity(i))),
                 "shipyard_service": lambda i: ws.deployments.predict(MODEL_NAME, [{"customer_id": ids[i]}]),
                 "triton_direct": lambda i: triton.infer(matrix[i : i + 1]),
                 "onnxruntime_inprocess": lambda i: session.run(None, {input_name: matrix[i : i + 1]}),
@@ -79,6 +98,8 @@ def run(customers: int = 5000, requests: int = 400, workspace: Path | None = Non
             samples = _interleaved(paths, n)
         ws.monitor.flush()
     finally:
+        for proc in processes:
+            proc.stop()
         if server is not None:
             server.stop()
         ws.close()
@@ -91,8 +112,12 @@ def run(customers: int = 5000, requests: int = 400, workspace: Path | None = Non
         "extra_p95_ms_shipyard_vs_triton": round(s["p95_ms"] - t["p95_ms"], 3),
         "extra_p50_ms_shipyard_vs_triton": round(s["p50_ms"] - t["p50_ms"], 3),
         "target_p95_within_triton_plus_3ms": s["p95_ms"] <= t["p95_ms"] + TARGET_EXTRA_MS,
-        "note": "interleaved per sample; API server in the benchmark's process; shipyard includes REST, auth, "
-        "Feast online lookup (SQLite), Triton and async prediction logging; timings on a shared machine are noisy",
+        "extra_p95_ms_grpc_route_vs_triton": round(
+            figures["shipyard_endpoint_grpc"]["p95_ms"] - t["p95_ms"], 3
+        ),
+        "note": "interleaved per sample; shipyard_endpoint is `shipyard server` in its own process (the way it is "
+        "run); it includes REST, auth, Feast online lookup (SQLite), Triton and async prediction logging; "
+        "timings on a shared machine are noisy",
     }
 
 
@@ -135,3 +160,53 @@ class _RawTriton:
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()
+
+
+class _ServerProcess:
+    """`shipyard server --no-serve` in its own process, pointed at the benchmark's Triton."""
+
+    def __init__(self, workspace: Path, triton_url: str, grpc_url: str, protocol: str) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        env = {
+            **os.environ,
+            "SHIPYARD_SERVING__TRITON_URL": triton_url,
+            "SHIPYARD_SERVING__TRITON_GRPC_URL": grpc_url,
+            "SHIPYARD_SERVING__PROTOCOL": protocol,
+        }
+        cli = "from shipyard.cli.main import app; app()"
+        command = [sys.executable, "-c", cli, "server", "--no-serve", "--port", str(self.port)]
+        self._proc = subprocess.Popen(
+            [*command, "--workspace", str(workspace)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"shipyard server exited with {self._proc.returncode}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("shipyard server did not answer /health in time")
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from shipyard.errors import Forbidden, Unauthorized
+from shipyard.errors import Forbidden, ShipyardError, Unauthorized
 from shipyard.governance.oidc import looks_like_jwt, verify_jwt
-from shipyard.governance.roles import ANONYMOUS, Principal
-from shipyard.governance.route_policy import policy_for, resolve_project
+from shipyard.governance.roles import ANONYMOUS, Principal, authorize
+from shipyard.governance.route_policy import RoutePolicy, policy_for, resolve_project
 from shipyard.governance.service import Governance, governance_for
 from shipyard.governance.tokens import TOKEN_PREFIX, TokenInfo
 from shipyard.workspace import Workspace
@@ -67,10 +68,15 @@ def route_template(request: Request) -> str:
     return str(relative)
 
 
-def enforce_policy(
+async def enforce_policy(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Principal:
-    """Apply the route's policy (app-wide dependency); the principal lands on ``request.state``."""
+    """Apply the route's policy (app-wide dependency); the principal lands on ``request.state``.
+
+    A read by a Shipyard token that is allowed is decided on the event loop (cached principal, one indexed
+    read; ~0.2 ms), so the route pays no extra worker-thread hop; anything that writes the audit chain (a
+    change, a denial) or may reach the network (OIDC keys) runs in a worker thread as before.
+    """
     ws = workspace_of(request)
     template = route_template(request)
     policy = policy_for(request.method, template)
@@ -82,8 +88,32 @@ def enforce_policy(
     request.state.principal, request.state.project = ANONYMOUS, ws.project
     if policy.action == "public":
         return ANONYMOUS
-    gov = governance_for(ws)
     secret = credentials.credentials if credentials is not None else None
+    if not policy.audit and secret and secret.startswith(TOKEN_PREFIX) and "governance" in ws.__dict__:
+        try:
+            return _allow_read(request, ws, policy, template, secret)
+        except ShipyardError:
+            pass  # denied or unknown: the worker-thread path below decides again and audits the denial
+    return await run_in_threadpool(_enforce, request, ws, policy, template, secret)
+
+
+def _allow_read(
+    request: Request, ws: Workspace, policy: RoutePolicy, template: str, secret: str
+) -> Principal:
+    """Authorize an unaudited read without writing anything; raises (nothing recorded) when not allowed."""
+    gov = governance_for(ws)
+    principal = gov.principal_for_token(secret)
+    params = {k: str(v) for k, v in request.path_params.items()}
+    project = resolve_project(ws.store, policy, params, ws.project)
+    authorize(principal, policy.action, project, hide=policy.hide and gov.settings.hide_other_projects)
+    request.state.principal, request.state.project = principal, project
+    return principal
+
+
+def _enforce(
+    request: Request, ws: Workspace, policy: RoutePolicy, template: str, secret: str | None
+) -> Principal:
+    gov = governance_for(ws)
     try:
         principal = authenticate(gov, secret)
     except Unauthorized as exc:

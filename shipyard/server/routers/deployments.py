@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from shipyard.governance.inputs import identifier
 from shipyard.server.auth import get_workspace
@@ -105,14 +106,17 @@ def _deploy_events(ws: Workspace, body: DeployRequest) -> Iterator[str]:
 
 
 @router.post("/deployments/{name}/predict")
-def predict(name: str, body: PredictRequest, ws: Workspace = Depends(get_workspace)) -> Any:
+async def predict(name: str, body: PredictRequest, ws: Workspace = Depends(get_workspace)) -> Any:
     """Look up online features for the entities, run the model on Triton, log and return predictions."""
     if (body.entities is None) == (body.rows is None):
         from fastapi.exceptions import RequestValidationError
 
         message = "give exactly one of 'entities' (features looked up online) or 'rows' (raw features)"
         raise RequestValidationError([{"loc": ("body", "entities"), "msg": message, "type": "value_error"}])
-    result = ws.deployments.predict(identifier(name, "name", kind="name"), body.entities, rows=body.rows)
+    # async route + one explicit hop: the blocking lookup and Triton call leave the event loop exactly once.
+    result = await run_in_threadpool(
+        ws.deployments.predict, identifier(name, "name", kind="name"), body.entities, rows=body.rows
+    )
     # Already JSON types (the entities' scalars, floats, ints, strings): skip FastAPI's recursive encoder,
     # which otherwise walks every prediction twice on the hot path.
     return JSONResponse(asdict(result))

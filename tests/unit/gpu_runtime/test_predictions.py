@@ -10,7 +10,12 @@ import pytest
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.gpu_runtime.deployment_info import DeploymentInfo
-from shipyard.gpu_runtime.predictions import MAX_ENTITIES, _feature_matrix, validate_entities
+from shipyard.gpu_runtime.predictions import (
+    MAX_ENTITIES,
+    _feature_matrix,
+    _records_matrix,
+    validate_entities,
+)
 
 KEYS = ["customer_id"]
 
@@ -108,3 +113,31 @@ def test_missing_feature_columns_are_not_found() -> None:
     online = pd.DataFrame({"customer_id": [5], "a": [1.0]})
     with pytest.raises(NotFound, match="no column for b"):
         _feature_matrix(online, [{"customer_id": 5}], _dep())
+
+
+def test_records_matrix_orders_columns_like_the_model() -> None:
+    records = [{"customer_id": 1, "b": 2.0, "a": 1.0}, {"customer_id": 2, "b": 4.0, "a": 3.0}]
+    x = _records_matrix(records, [{"customer_id": 1}, {"customer_id": 2}], _dep())
+    assert x.dtype == np.float32
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+@pytest.mark.parametrize(
+    ("records", "entities", "message"),
+    [
+        (
+            [{"customer_id": 1, "a": 1.0, "b": 2.0}, {"customer_id": 999, "a": None, "b": None}],
+            [{"customer_id": 1}, {"customer_id": 999}],
+            "entity customer_id=999 has no online features",
+        ),
+        ([{"customer_id": 5, "a": 1.0, "b": None}], [{"customer_id": 5}], "customer_id=5 has no value for b"),
+        ([{"customer_id": 5, "a": 1.0}], [{"customer_id": 5}], "no column for b"),
+        ([{"customer_id": 5, "a": 1.0, "b": 2.0}], [{"customer_id": 5}, {"customer_id": 6}], "1 rows for 2"),
+    ],
+    ids=["unknown-entity", "partly-missing", "missing-column", "row-count"],
+)
+def test_records_matrix_refuses_what_the_frame_path_refuses(
+    records: list[dict[str, Any]], entities: list[dict[str, Any]], message: str
+) -> None:
+    with pytest.raises(NotFound, match=message):
+        _records_matrix(records, entities, _dep())
