@@ -12,7 +12,10 @@ default: the same model on onnxruntime) and ``onnx-int8`` (quantised, optional).
 Latency: a 10k-asset catalog is indexed (assets embedded and written to Qdrant local mode per second) and
 ``retrieve`` (catalog change check + query embedding + hybrid search) is timed 220 times per backend,
 interleaved question by question so machine load falls on every backend alike; the raw library path
-(sentence-transformers + numpy cosine, no lexical signal) is timed alongside.
+(sentence-transformers + numpy cosine, no lexical signal) is timed alongside, and so are the change
+check's old form (two change queries) and new one (one generation read). Indexing reports seconds per
+phase (read, embed, store; store overlaps embed) and a serial vs pipelined re-index of a 2k-asset
+catalog, interleaved round by round.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import random
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +247,16 @@ def run() -> dict[str, Any]:
         latencies: dict[str, list[float]] = {b: [] for b in embedders}
         parts: dict[str, list[float]] = {"refresh_ms": [], "embed_ms": [], "search_ms": []}
         naive: list[float] = []
+        # Change check before (the two change queries every ask ran) and after (one generation read).
+        checks: dict[str, list[float]] = {"queries": [], "generation": []}
+        since = datetime.now(UTC) - timedelta(seconds=1)
         for _, question, _ in questions * 4:
+            started = time.perf_counter()
+            ws.catalog.list_changed(since), ws.catalog.removed_since(since)
+            checks["queries"].append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            ws.catalog.generation()
+            checks["generation"].append((time.perf_counter() - started) * 1000)
             for backend, embedder in embedders.items():
                 indexer.embedder = embedder
                 started = time.perf_counter()
@@ -259,6 +272,7 @@ def run() -> dict[str, Any]:
         total = len(indexer.mirror)
         service.close()
         ws.close()
+    pipelining = _pipelining_ab(docs)
     return {
         "questions": len(questions),
         "quality_by_backend": quality,
@@ -267,8 +281,18 @@ def run() -> dict[str, Any]:
             "assets": scale_report.indexed,
             "seconds": scale_report.seconds,
             "assets_per_s": scale_report.assets_per_s,
+            "phases_s": scale_report.phases,
+            "read_assets_per_s": _rate(scale_report.indexed, scale_report.phases.get("read")),
+            "embed_assets_per_s": _rate(scale_report.indexed, scale_report.phases.get("embed")),
+            "store_assets_per_s": _rate(scale_report.indexed, scale_report.phases.get("store")),
+            "serial_vs_pipelined_assets_per_s": pipelining,
             "embedding_docs_per_s": rates,
             "target_assets_per_s": 200,
+        },
+        "change_check": {
+            "samples": len(checks["queries"]),
+            **{f"{k}_p50_ms": _pct(v, 50) for k, v in checks.items()},
+            **{f"{k}_p95_ms": _pct(v, 95) for k, v in checks.items()},
         },
         "latency_at_scale": {
             "assets": total,
@@ -283,6 +307,37 @@ def run() -> dict[str, Any]:
         "load_average": list(__import__("os").getloadavg()),
         "cpu_threads": torch.get_num_threads(),
     }
+
+
+def _rate(count: int, seconds: float | None) -> float:
+    return round(count / seconds, 1) if seconds else 0.0
+
+
+def _pipelining_ab(docs: list[dict[str, Any]], assets: int = 2000, rounds: int = 2) -> dict[str, float]:
+    """Full re-index of a smaller catalog, serial vs embed/store pipelined, interleaved round by round."""
+    from shipyard.copilot import indexer as indexing
+    from shipyard.copilot.service import CopilotService
+    from shipyard.workspace import Workspace
+    from shipyard.workspace_init import init_workspace
+
+    spent = {"serial": 0.0, "pipelined": 0.0}
+    indexed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace.open(init_workspace(Path(tmp) / "ws", project="bench").root)
+        ws.catalog.register(_unique(docs + generated_documents(assets // 3, seed=31, start=1000)))
+        service = CopilotService(ws)
+        try:
+            for _ in range(rounds):
+                for mode in spent:
+                    indexing.PIPELINE = mode == "pipelined"
+                    report = service.index(rebuild=True)
+                    spent[mode] += report.seconds
+                    indexed = report.indexed
+        finally:
+            indexing.PIPELINE = True
+            service.close()
+            ws.close()
+    return {mode: round(rounds * indexed / s, 1) for mode, s in spent.items()} | {"assets": indexed}
 
 
 def _documents(ws: Any) -> list[Any]:

@@ -11,7 +11,8 @@ Incremental indexing (the copilot's): ``list_changed(since)`` returns assets who
 ``since`` (an upsert that changes nothing does not bump it), and deletions are **tombstones**: ``remove``
 records ``(project, kind, name, removed_at)`` in ``asset_tombstones`` and ``removed_since(since)`` lists
 them; re-creating an asset clears its tombstone. An indexer keeps the time it started its last pass and
-asks for both.
+asks for both, but only when ``generation()`` (one row every asset write or removal bumps, by trigger in
+the writing transaction) moved since that pass, so an unchanged catalog costs one primary-key read.
 
 Search is token scoring over name, title, description, tags, owner and column names, done in Python after
 a coarse SQL ``LIKE`` prefilter (bound parameters only).
@@ -50,6 +51,7 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # Field weights of a token match; a name hit outranks a description hit.
 _WEIGHTS = {"name": 5.0, "title": 3.0, "tags": 3.0, "owner": 2.0, "columns": 2.0, "description": 1.0}
 _DIRECTIONS = ("up", "down", "both")
+_GENERATION_SQL = "SELECT value FROM catalog_generation WHERE id = 1"
 
 
 class CatalogService:
@@ -148,40 +150,51 @@ class CatalogService:
         with self._ws.store.session() as s:
             return sorted(s.scalars(select(Asset.project).distinct()))
 
+    def generation(self) -> int | None:
+        """A counter every asset write or removal moves (trigger, migration 0005); None if unreadable."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self._ws.store.engine.connect() as conn:
+                value = conn.exec_driver_sql(_GENERATION_SQL).scalar()
+        except SQLAlchemyError:
+            return None  # safe mode on a store older than 0005: callers fall back to the full check
+        return None if value is None else int(value)
+
     def list_changed(
         self, since: datetime | None, projects: builtins.list[str] | None = None
     ) -> builtins.list[AssetRecord]:
         """Assets created or changed after ``since`` (all when None), in the given projects (all when None)."""
-        from sqlalchemy import select
-
         from shipyard.store.models import Asset
 
-        query = select(Asset)
-        if since is not None:
-            query = query.where(Asset.updated_at > self._when(since))
-        if projects is not None:
-            query = query.where(Asset.project.in_(projects))
         with self._ws.store.session() as s:
-            return [to_record(r) for r in s.scalars(query.order_by(Asset.updated_at, Asset.id))]
+            return [to_record(r) for r in s.scalars(self._since(Asset, Asset.updated_at, since, projects))]
 
     def removed_since(
         self, since: datetime | None, projects: builtins.list[str] | None = None
     ) -> builtins.list[Tombstone]:
         """Tombstones of assets removed after ``since`` (all when None) and not re-created since."""
-        from sqlalchemy import select
-
         from shipyard.store.models import AssetTombstone
 
-        query = select(AssetTombstone)
-        if since is not None:
-            query = query.where(AssetTombstone.removed_at > self._when(since))
-        if projects is not None:
-            query = query.where(AssetTombstone.project.in_(projects))
+        query = self._since(AssetTombstone, AssetTombstone.removed_at, since, projects)
         with self._ws.store.session() as s:
             return [
                 Tombstone(t.kind, t.name, t.project, as_utc(t.removed_at) or datetime.now(UTC))
-                for t in s.scalars(query.order_by(AssetTombstone.removed_at))
+                for t in s.scalars(query)
             ]
+
+    def _since(
+        self, model: Any, stamp: Any, since: datetime | None, projects: builtins.list[str] | None
+    ) -> Any:
+        """``SELECT model`` rows stamped after ``since`` in ``projects`` (None: no bound), oldest first."""
+        from sqlalchemy import select
+
+        query = select(model)
+        if since is not None:
+            query = query.where(stamp > self._when(since))
+        if projects is not None:
+            query = query.where(model.project.in_(projects))
+        return query.order_by(stamp, model.id)
 
     # -- lineage --------------------------------------------------------------------------------------
     def lineage(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -36,12 +37,21 @@ def stem(word: str) -> str:
     return word
 
 
+# Catalog vocabularies repeat heavily (10k assets use a few thousand words): each word is stemmed and
+# hashed once per process instead of once per occurrence.
+@lru_cache(maxsize=1 << 16)
+def _token(word: str) -> str | None:
+    low = word.lower()
+    return stem(low) if (low not in STOPWORDS and len(word) > 1) or word.isdigit() else None
+
+
 def tokens(text: str) -> list[str]:
     """Lower-cased, stemmed words of ``text``; snake_case, dotted and camelCase names split into words."""
-    words = _WORD.findall(_CAMEL.sub(" ", text))
-    return [stem(w.lower()) for w in words if w.lower() not in STOPWORDS and len(w) > 1 or w.isdigit()]
+    found = map(_token, _WORD.findall(_CAMEL.sub(" ", text)))
+    return [t for t in found if t is not None]
 
 
+@lru_cache(maxsize=1 << 16)
 def term_id(token: str) -> int:
     """A stable 31-bit id for a token (the sparse vector's dimension)."""
     return zlib.crc32(token.encode("utf-8")) & 0x7FFFFFFF
@@ -52,7 +62,8 @@ def document_vector(text: str) -> dict[int, float]:
     counts = Counter(tokens(text))
     length = sum(counts.values()) or 1
     norm = K1 * (1 - B + B * length / AVG_LEN)
-    return {term_id(t): c * (K1 + 1) / (c + norm) for t, c in counts.items()}
+    scale = K1 + 1
+    return {term_id(t): c * scale / (c + norm) for t, c in counts.items()}
 
 
 def query_terms(text: str) -> list[int]:
