@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 
@@ -66,12 +67,22 @@ def _stats(server: TritonServer, model: str) -> dict[str, int]:
     }
 
 
+def _settled_stats(server: TritonServer, model: str, inferences: int) -> dict[str, int]:
+    # Triton may answer a request before it books the request's statistics: wait for the count to arrive.
+    deadline = time.monotonic() + 20
+    stats = _stats(server, model)
+    while stats["inference_count"] < inferences and time.monotonic() < deadline:
+        time.sleep(0.05)
+        stats = _stats(server, model)
+    return stats
+
+
 def test_concurrent_requests_are_batched_and_equal_the_unbatched_answers(
     server: TritonServer, frame: pd.DataFrame, exported: OnnxModel
 ) -> None:
     x = frame[FEATURES].to_numpy(np.float32)
     # Requests of 1-3 rows, sent together by as many threads as requests.
-    chunks = [x[i : i + 1 + i % 3] for i in range(0, 36, 3)]
+    chunks = [x[i : i + 1 + (i // 3) % 3] for i in range(0, 36, 3)]
     client = TritonClient(server.url)
     before = _stats(server, "batched")
     answers: dict[int, dict[str, np.ndarray]] = {}
@@ -92,7 +103,7 @@ def test_concurrent_requests_are_batched_and_equal_the_unbatched_answers(
         for t in threads:
             t.join(timeout=60)
         assert errors == []
-        after = _stats(server, "batched")
+        after = _settled_stats(server, "batched", before["inference_count"] + sum(len(c) for c in chunks))
         for i, rows in enumerate(chunks):
             alone = client.infer("unbatched", rows, input_name="input", outputs=OUTPUTS)
             assert answers[i]["probabilities"].shape == (len(rows), 2)
