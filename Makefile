@@ -47,9 +47,16 @@ demo: setup
 lab: setup
 	$(VENV)/bin/shipyard lab --workspace $(LAB_WS)
 
+# The Triton suites run in a pytest process of their own: after the rest of the suite has run in the same
+# process, a rollback under concurrent load saw Triton requests time out (not reproduced in isolation; being
+# investigated, see the issue note). Both runs must pass; exit 5 (no tests) in either fails.
+TRITON_TESTS := tests/integration/test_triton_*.py
 test: sysdeps setup
-	$(PY) -m pytest tests -p no:cacheprovider; rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+	$(PY) -m pytest tests -p no:cacheprovider --ignore-glob='$(TRITON_TESTS)'; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
+	  $(PY) -m pytest $(TRITON_TESTS) -p no:cacheprovider; rc2=$$?; \
+	  if [ $$rc2 -eq 5 ]; then echo "pytest collected no Triton tests: failing" >&2; exit 1; fi; \
+	  if [ $$rc -ne 0 ]; then exit $$rc; fi; exit $$rc2
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
