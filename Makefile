@@ -11,9 +11,10 @@ PIP_CONSTRAINT_FILE := constraints.txt
 # JupyterLab browser tests; playwright-core drives it, no browser download).
 # code-server (the VS Code end-to-end test) compiles native modules against these headers.
 SYSDEPS := redis-server chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config
-# The JupyterLab extension: node deps install once into labextension/node_modules; rebuilt when sources change.
+# The root package.json workspaces (labextension, vscode_ext) install with one `jlpm install`; the JupyterLab
+# extension is rebuilt when its sources change.
 LABEXT_STAMP := $(VENV)/.labext-built
-LABEXT_SRC := $(wildcard labextension/src/* labextension/style/* labextension/schema/*) labextension/package.json package.json yarn.lock
+LABEXT_SRC := $(wildcard labextension/src/* labextension/style/* labextension/schema/*) labextension/package.json vscode_ext/package.json package.json yarn.lock
 LAB_WS ?= .shipyard-demo
 
 .PHONY: sysdeps setup demo lab test test-unit test-integration bench lint clean
@@ -47,16 +48,9 @@ demo: setup
 lab: setup
 	$(VENV)/bin/shipyard lab --workspace $(LAB_WS)
 
-# The Triton suites run in a pytest process of their own: after the rest of the suite has run in the same
-# process, a rollback under concurrent load saw Triton requests time out (not reproduced in isolation; being
-# investigated, see the issue note). Both runs must pass; exit 5 (no tests) in either fails.
-TRITON_TESTS := tests/integration/test_triton_*.py
 test: sysdeps setup
-	$(PY) -m pytest tests -p no:cacheprovider --ignore-glob='$(TRITON_TESTS)'; rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
-	  $(PY) -m pytest $(TRITON_TESTS) -p no:cacheprovider; rc2=$$?; \
-	  if [ $$rc2 -eq 5 ]; then echo "pytest collected no Triton tests: failing" >&2; exit 1; fi; \
-	  if [ $$rc -ne 0 ]; then exit $$rc; fi; exit $$rc2
+	$(PY) -m pytest tests -p no:cacheprovider; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
@@ -73,4 +67,4 @@ lint: setup
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .shipyard-demo benchmarks/results/*.json shipyard/labextension labextension/lib labextension/node_modules
+	rm -rf $(VENV) .shipyard-demo benchmarks/results/*.json shipyard/labextension labextension/lib labextension/node_modules vscode_ext/node_modules

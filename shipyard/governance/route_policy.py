@@ -44,6 +44,7 @@ def _change(action: str, project_from: str = "workspace") -> RoutePolicy:
 _DEP = "deployment:name"
 ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {
     ("GET", f"{V1}/health"): RoutePolicy("public"),
+    ("GET", f"{V1}/whoami"): _read("project.read"),
     # features
     ("GET", f"{V1}/features/views"): _read("features.read"),
     ("GET", f"{V1}/features/search"): _read("features.read"),

@@ -35,6 +35,8 @@ from shipyard.gpu_runtime.triton_repository import ServingOptions, remove_leftov
 from shipyard.gpu_runtime.triton_supervisor import TritonSupervisor
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from shipyard.gpu_runtime.triton_client import TritonClient
     from shipyard.gpu_runtime.triton_server import TritonServer
     from shipyard.registry.models import ModelVersionInfo
@@ -77,9 +79,9 @@ class DeploymentService:
     def _ensure_loaded(self, triton_model: str) -> TritonClient:
         return self._supervisor.ensure_loaded(triton_model)
 
-    def _ensure_loaded_fast(self, triton_model: str) -> TritonClient:
+    def _serving(self, triton_model: str) -> AbstractContextManager[TritonClient]:
         # Predictions do not wait for a Triton restart: 503 + Retry-After while it comes back.
-        return self._supervisor.ensure_loaded(triton_model, fail_fast=True)
+        return self._supervisor.serving(triton_model, fail_fast=True)
 
     def ensure_serving(self) -> None:
         """Start Triton and load every deployment of the project (rebuilding missing model files)."""
@@ -193,7 +195,7 @@ class DeploymentService:
                 # An external Triton outlived the killed process, with the orphan possibly still loaded.
                 self._supervisor.client()
                 self._supervisor.loaded.add(orphan)
-            self._retire(orphan)
+            self._retire(orphan, drain=False)
         remove_leftovers(self.repository, orphan)
         clear_pending(self._pending_path(name))
 
@@ -210,7 +212,7 @@ class DeploymentService:
             # file through model.py instead.
             write_model(self.repository, triton_model, exported, replace(options, backend="python"))
             client.load_model(triton_model)
-        self._supervisor.loaded.add(triton_model)
+        self._supervisor.published(triton_model)
 
     def _tensorrt_parity(
         self, sk_model: Any, exported: OnnxModel, reference: Any, columns: list[str]
@@ -265,8 +267,11 @@ class DeploymentService:
                 f"(max abs diff {gap:.3g}); see {self._log_hint()}"
             )
 
-    def _retire(self, triton_model: str) -> None:
-        self._supervisor.unload(triton_model)
+    def _retire(self, triton_model: str, *, drain: bool = True) -> None:
+        if drain:
+            self._supervisor.retire(triton_model)
+        else:
+            self._supervisor.unload(triton_model)
         remove_model(self.repository, triton_model)
 
     def _log_hint(self) -> str:
@@ -401,7 +406,7 @@ class DeploymentService:
         started: float,
     ) -> PredictionResult:
         try:
-            return predict_rows(self.ws, dep, entities, self._ensure_loaded_fast, started, rows)
+            return predict_rows(self.ws, dep, entities, self._serving, started, rows)
         except OperationFailed:
             # A redeploy or rollback may have retired the model this request looked up a moment earlier:
             # answer from the version now recorded instead of failing the request mid-swap.
@@ -409,7 +414,7 @@ class DeploymentService:
             current = self._cached(dep.name)
             if current.triton_model == dep.triton_model:
                 raise
-            return predict_rows(self.ws, current, entities, self._ensure_loaded_fast, started, rows)
+            return predict_rows(self.ws, current, entities, self._serving, started, rows)
 
     def close(self) -> None:
         """Stop the Triton this service started and close connections; safe to call twice."""

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from shipyard.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import pandas as pd
 
     from shipyard.gpu_runtime.deployments import DeploymentInfo
@@ -106,7 +108,7 @@ def predict_rows(
     ws: Workspace,
     dep: DeploymentInfo,
     entities: list[dict[str, Any]] | None,
-    ensure_loaded: Callable[[str], TritonClient],
+    serving: Callable[[str], AbstractContextManager[TritonClient]],
     started: float,
     feature_rows: list[dict[str, Any]] | None = None,
 ) -> PredictionResult:
@@ -134,8 +136,8 @@ def predict_rows(
             features = _records_matrix(records(rows, dep.feature_refs), rows, dep)
         else:
             features = _feature_matrix(ws.features.online_features(rows, dep.feature_refs), rows, dep)
-    client = ensure_loaded(dep.triton_model)
-    out = client.infer(dep.triton_model, features, input_name="input", outputs=["probabilities", "label"])
+    with serving(dep.triton_model) as client:
+        out = client.infer(dep.triton_model, features, input_name="input", outputs=["probabilities", "label"])
     probs = np.asarray(out["probabilities"], dtype=np.float64)
     labels = np.asarray(out["label"]).reshape(-1)
     # Binary: probability of the positive class; multi-class: probability of the predicted class.

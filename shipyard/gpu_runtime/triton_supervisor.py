@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,12 @@ if TYPE_CHECKING:
 
 DEFAULT_RETRY_AFTER_S = 5
 _MAX_RETRY_AFTER_S = 60
+# How long retiring a model waits for requests already on it; past that it is unloaded anyway.
+DRAIN_TIMEOUT_S = 30.0
+
+
+class ModelRetired(OperationFailed):
+    """A request reached a model a deploy or rollback has retired: answer from the current version."""
 
 
 class TritonSupervisor:
@@ -33,6 +42,11 @@ class TritonSupervisor:
         self._server: TritonServer | None = None
         self._client: TritonClient | None = None
         self.loaded: set[str] = set()
+        # Retired models take no new requests and are never loaded again implicitly: a request that looked
+        # its deployment up just before a swap must not race the unload (or reload deleted files).
+        self.retired: set[str] = set()
+        self._inflight: Counter[str] = Counter()
+        self._drained = threading.Condition()
         self._lock = threading.RLock()
         self._restart: threading.Thread | None = None
         self.last_restart_error: ShipyardError | None = None
@@ -84,6 +98,42 @@ class TritonSupervisor:
                 client.load_model(triton_model)
             self.loaded.add(triton_model)
         return client
+
+    @contextmanager
+    def serving(self, triton_model: str, *, fail_fast: bool = False) -> Iterator[TritonClient]:
+        """A client with ``triton_model`` loaded, counted in flight until the block ends.
+
+        Raises ``ModelRetired`` once the model is retired, so the caller retries on the current version.
+        """
+        with self._drained:
+            if triton_model in self.retired:
+                raise ModelRetired(f"Triton model {triton_model!r} was retired by a deploy or rollback")
+            self._inflight[triton_model] += 1
+        try:
+            yield self.ensure_loaded(triton_model, fail_fast=fail_fast)
+        finally:
+            with self._drained:
+                self._inflight[triton_model] -= 1
+                if self._inflight[triton_model] <= 0:
+                    del self._inflight[triton_model]
+                    self._drained.notify_all()
+
+    def published(self, triton_model: str) -> None:
+        """Record that ``triton_model`` was (re)written and loaded: it serves again, even if once retired."""
+        with self._drained:
+            self.retired.discard(triton_model)
+        self.loaded.add(triton_model)
+
+    def retire(self, triton_model: str, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> bool:
+        """Stop new requests to ``triton_model``, wait for those on it, then unload it.
+
+        Returns whether every request in flight finished within ``drain_timeout_s``.
+        """
+        with self._drained:
+            self.retired.add(triton_model)
+            drained = self._drained.wait_for(lambda: not self._inflight[triton_model], drain_timeout_s)
+        self.unload(triton_model)
+        return drained
 
     def unload(self, triton_model: str) -> None:
         """Unload ``triton_model`` if this supervisor loaded it; a server that is gone is fine."""

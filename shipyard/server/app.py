@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
@@ -10,6 +11,7 @@ from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 import shipyard
+from shipyard.errors import ShipyardError
 from shipyard.server.auth import enforce_policy
 from shipyard.server.errors import install_error_handlers
 from shipyard.server.limits import BodySizeLimit
@@ -27,6 +29,7 @@ from shipyard.server.routers import (
 from shipyard.workspace import Workspace
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 # Routers mounted under /api/v1. Every route needs an entry in governance/route_policy.py.
 API_ROUTERS: list[ModuleType] = [health, features, pipelines, models, deployments, monitor, catalog, copilot]
@@ -43,7 +46,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if serve_deployments:
-            await run_in_threadpool(workspace.deployments.ensure_serving)
+            try:
+                await run_in_threadpool(workspace.deployments.ensure_serving)
+            except ShipyardError as exc:
+                # One deployment that cannot be served (or a Triton that cannot start) must not take the
+                # catalog, features and copilot down with it: start, say why; its predictions answer 503/409.
+                log.error("serving: %s (the server starts without it)", exc.message)
+                app.state.serving_error = exc.message
         try:
             yield
         finally:

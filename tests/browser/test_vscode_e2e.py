@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.node_workspace import ensure_installed
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,8 +131,7 @@ def _vsix() -> Path:
     """Build dist/shipyard.vsix when it is missing or older than the sources."""
     npm = shutil.which("npm")
     assert npm, "npm is missing (Node 20 is part of the toolchain)"
-    if not (EXT / "node_modules" / "playwright-core").exists():
-        _run([npm, "ci", "--no-audit", "--no-fund"], EXT, 600)
+    ensure_installed("playwright-core", "@vscode/vsce", "esbuild")
     vsix = EXT / "dist" / "shipyard.vsix"
     sources = [EXT / "package.json", *(EXT / "src").glob("*.ts")]
     if not vsix.exists() or vsix.stat().st_mtime < max(p.stat().st_mtime for p in sources):

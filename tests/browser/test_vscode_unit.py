@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.node_workspace import VSCODE_EXT, ensure_installed
+
 pytestmark = pytest.mark.browser
 
-EXT = Path(__file__).resolve().parents[2] / "vscode_ext"
+EXT = VSCODE_EXT
 
 
 def _npx() -> str:
-    """npx, after `npm ci` when vscode_ext's dev dependencies (vitest, ESLint) are not installed yet."""
-    npm, npx = shutil.which("npm"), shutil.which("npx")
-    assert npm and npx, "node/npm are missing (Node 20 is part of the toolchain)"
-    if not all((EXT / "node_modules" / dep).exists() for dep in ("vitest", "eslint", "typescript-eslint")):
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=EXT, check=True, timeout=600)
+    """npx, once vscode_ext's dev dependencies (vitest, ESLint) are installed through the root workspace."""
+    npx = shutil.which("npx")
+    assert npx, "node/npm are missing (Node 20 is part of the toolchain)"
+    ensure_installed("vitest", "eslint", "typescript-eslint")
     return npx
 
 
@@ -50,3 +51,14 @@ def test_lint_catches_a_floating_promise(tmp_path: Path) -> None:
     finally:
         probe.unlink()
     assert done.returncode == 1 and "no-floating-promises" in done.stdout, done.stdout + done.stderr
+
+
+def test_extension_is_a_workspace_of_the_root_package() -> None:
+    """vscode_ext installs with the root workspace (one lockfile, the root's yarn.lock), not on its own."""
+    import json
+
+    root = json.loads((EXT.parent / "package.json").read_text())
+    assert "vscode_ext" in root["workspaces"] and "labextension" in root["workspaces"]
+    assert not (EXT / "package-lock.json").exists()
+    lock = (EXT.parent / "yarn.lock").read_text()
+    assert '"shipyard-vscode@workspace:vscode_ext"' in lock

@@ -183,6 +183,7 @@ def test_rollback_under_load_fails_no_request(ws: Workspace) -> None:
 
     current = ws.deployments.get("churn").model_version
     before = ws.deployments.deploy("churn", "2" if current == "1" else "1").model_version
+    retired_model = ws.deployments.get("churn").triton_model
     stop = threading.Event()
     versions: list[str] = []
     failures: list[BaseException] = []
@@ -209,6 +210,10 @@ def test_rollback_under_load_fails_no_request(ws: Workspace) -> None:
     assert dep.model_version != before
     assert versions[0] == before and versions[-1] == dep.model_version
     assert len(versions) > 20
+    # No request that looked the deployment up before the swap loaded the retired model back into Triton.
+    assert ws.deployments._supervisor.client().is_model_ready(dep.triton_model)
+    assert not ws.deployments._supervisor.client().is_model_ready(retired_model)
+    assert not (ws.path(ws.config.serving.model_repository) / retired_model).exists()
 
 
 def _sse_events(text: str) -> list[tuple[str, Any]]:

@@ -16,6 +16,15 @@ export class ShipyardApiError extends Error {
   }
 }
 
+/** `GET /whoami`: who the token is and its role in the server's project. */
+export interface WhoAmI {
+  name: string;
+  kind: string;
+  project: string;
+  role: string | null;
+  version: string;
+}
+
 export interface FeatureView {
   name: string;
   entities: string[];
@@ -147,9 +156,9 @@ export class ShipyardClient {
     return this.request("GET", "/health", undefined, 5_000);
   }
 
-  /** Check that the token is accepted (a cheap authenticated call). */
-  async checkAuth(): Promise<void> {
-    await this.request("GET", "/pipelines", undefined, 10_000);
+  /** Check that the token is accepted; says who it is and its role in the server's project. */
+  whoami(): Promise<WhoAmI> {
+    return this.request("GET", "/whoami", undefined, 10_000);
   }
 
   featureViews(): Promise<FeatureView[]> {

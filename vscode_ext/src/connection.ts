@@ -1,7 +1,7 @@
 // Connection to the Shipyard server: settings, token in SecretStorage, status bar, actionable errors.
 import * as vscode from "vscode";
 import { ShipyardApiError, ShipyardClient } from "./api";
-import { projectName, serverCommandLine } from "./localServer";
+import { connectionTooltip, projectName, serverCommandLine } from "./localServer";
 
 const TOKEN_KEY = "shipyard.token";
 
@@ -35,12 +35,11 @@ export class Connection implements vscode.Disposable {
         this.setStatus("$(key) Shipyard: sign in", "Connected, but no token: run 'Shipyard: Sign In'", "shipyard.signIn");
         return false;
       }
-      await client.checkAuth();
+      const me = await client.whoami();
       const host = this.serverUrl.replace(/^https?:\/\//, "");
-      const project = await this.folderProject();
       this.setStatus(
-        `$(rocket) Shipyard ${health.version}${project ? ` · ${project}` : ""}`,
-        `Connected to ${host}${project ? `; this folder's project: ${project} (shipyard.toml)` : ""}`,
+        `$(rocket) Shipyard ${health.version} · ${me.project}`,
+        connectionTooltip(host, me, await this.folderProject()),
         "shipyard.browseFeatures",
       );
       return true;
@@ -91,7 +90,7 @@ export class Connection implements vscode.Disposable {
     }
     await this.context.secrets.store(TOKEN_KEY, token.trim());
     try {
-      await (await this.client()).checkAuth();
+      await (await this.client()).whoami();
       void vscode.window.showInformationMessage(`Shipyard: signed in to ${this.serverUrl}.`);
     } catch (err) {
       await this.report(err);

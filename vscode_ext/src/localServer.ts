@@ -60,3 +60,16 @@ export function projectName(toml: string): string | undefined {
   }
   return undefined;
 }
+
+/** The status bar's tooltip: who is signed in where, and whether this folder belongs to the server's project. */
+export function connectionTooltip(
+  host: string,
+  me: { name: string; project: string; role: string | null },
+  folderProject: string | undefined,
+): string {
+  const who = `Connected to ${host} as ${me.name} (${me.role ?? "no role"} in project ${me.project})`;
+  if (folderProject && folderProject !== me.project) {
+    return `${who}; this folder's shipyard.toml names project ${folderProject}, which this server does not serve`;
+  }
+  return who;
+}

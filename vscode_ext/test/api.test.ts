@@ -23,6 +23,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       return json(401, { error: { code: "unauthorized", message: "invalid token", detail: null } });
     }
+    if (req.url === "/api/v1/whoami") {
+      return json(200, { name: "alice", kind: "user", project: "churn", role: "editor", version: "0.1.0" });
+    }
     if (req.url === "/api/v1/features/views") {
       return json(200, [{ name: "customer_profile", entities: ["customer"], features: ["plan_tier"] }]);
     }
@@ -92,6 +95,13 @@ describe("ShipyardClient", () => {
     const views = await new ShipyardClient(`${base}/`, TOKEN).featureViews();
     expect(views[0].features).toEqual(["plan_tier"]);
     expect(seen.at(-1)?.auth).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it("asks whoami for the token's identity, and a rejected token is a sign-in error", async () => {
+    const me = await new ShipyardClient(base, TOKEN).whoami();
+    expect(me).toMatchObject({ name: "alice", project: "churn", role: "editor" });
+    expect(seen.at(-1)?.url).toBe("/api/v1/whoami");
+    expect((await failure(new ShipyardClient(base, "shp_bad").whoami())).kind).toBe("unauthorized");
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { localBind, projectName, serverCommandLine, shellQuote } from "../src/localServer";
+import { connectionTooltip, localBind, projectName, serverCommandLine, shellQuote } from "../src/localServer";
 
 describe("Start Local Server command line", () => {
   it("serves the open folder on the configured host and port, with the extra arguments", () => {
@@ -44,5 +44,18 @@ describe("status bar project", () => {
     ["", undefined],
   ])("reads [project] name from %j", (toml, name) => {
     expect(projectName(toml)).toBe(name);
+  });
+});
+
+describe("connectionTooltip", () => {
+  const me = { name: "alice", project: "churn", role: "editor" };
+  it("names the principal, role and project", () => {
+    expect(connectionTooltip("127.0.0.1:8765", me, "churn")).toBe(
+      "Connected to 127.0.0.1:8765 as alice (editor in project churn)",
+    );
+    expect(connectionTooltip("h:1", { ...me, role: null }, undefined)).toContain("(no role in project churn)");
+  });
+  it("warns when the open folder belongs to another project", () => {
+    expect(connectionTooltip("h:1", me, "fraud")).toContain("names project fraud, which this server does not serve");
   });
 });

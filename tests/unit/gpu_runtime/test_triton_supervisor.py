@@ -1,4 +1,5 @@
-"""TritonSupervisor without a Triton: fail fast while a fake_server restarts, retry hints, protocol choice."""
+"""TritonSupervisor without a Triton: fail fast while a fake_server restarts, retry hints, protocol choice,
+and retiring a model only after the requests on it finished."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from shipyard.config import ServingSettings
 from shipyard.errors import EngineUnavailable
-from shipyard.gpu_runtime.triton_supervisor import DEFAULT_RETRY_AFTER_S, TritonSupervisor
+from shipyard.gpu_runtime.triton_supervisor import DEFAULT_RETRY_AFTER_S, ModelRetired, TritonSupervisor
 
 
 class FakeServer:
@@ -31,11 +32,23 @@ class FakeServer:
 
 
 class FakeClient:
+    """fake_client: records the model calls a TritonClient would send."""
+
     def __init__(self) -> None:
         self.closed = False
+        self.calls: list[tuple[str, str]] = []
 
     def close(self) -> None:
         self.closed = True
+
+    def is_model_ready(self, name: str) -> bool:
+        return False
+
+    def load_model(self, name: str) -> None:
+        self.calls.append(("load", name))
+
+    def unload_model(self, name: str) -> None:
+        self.calls.append(("unload", name))
 
 
 def _supervisor(tmp_path: Path) -> TritonSupervisor:
@@ -112,3 +125,58 @@ def test_grpc_with_external_triton_needs_a_grpc_url(tmp_path: Path) -> None:
     sup = TritonSupervisor(settings, tmp_path / "m", tmp_path / "t")
     with pytest.raises(EngineUnavailable, match="serving.triton_grpc_url"):
         sup.client()
+
+
+def _serving_supervisor(tmp_path: Path) -> tuple[TritonSupervisor, FakeClient]:
+    sup = _supervisor(tmp_path)
+    client = FakeClient()
+    sup._server, sup._client = FakeServer(alive=True), client  # type: ignore[assignment]
+    return sup, client
+
+
+def test_fake_retire_waits_for_requests_in_flight_then_unloads(tmp_path: Path) -> None:
+    sup, client = _serving_supervisor(tmp_path)
+    sup.published("churn-v1")
+    entered, finish = threading.Event(), threading.Event()
+
+    def request() -> None:
+        with sup.serving("churn-v1") as got:
+            assert got is client
+            entered.set()
+            finish.wait(10)
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    assert entered.wait(5)
+    outcome: list[bool] = []
+    retiring = threading.Thread(target=lambda: outcome.append(sup.retire("churn-v1", drain_timeout_s=10)))
+    retiring.start()
+    retiring.join(0.3)
+    # Still draining: the request on the model has not finished, so nothing was unloaded yet.
+    assert retiring.is_alive() and client.calls == []
+    with pytest.raises(ModelRetired, match="churn-v1"):
+        with sup.serving("churn-v1"):
+            pass
+    finish.set()
+    worker.join(5)
+    retiring.join(5)
+    assert outcome == [True] and client.calls == [("unload", "churn-v1")]
+    # A retired model is never loaded again behind the deploy's back, until a deploy publishes it again.
+    with pytest.raises(ModelRetired):
+        with sup.serving("churn-v1"):
+            pass
+    assert ("load", "churn-v1") not in client.calls
+    sup.published("churn-v1")
+    with sup.serving("churn-v1") as got:
+        assert got is client
+
+
+def test_fake_retire_gives_up_waiting_after_the_drain_timeout(tmp_path: Path) -> None:
+    sup, client = _serving_supervisor(tmp_path)
+    sup.published("churn-v2")
+    lease = sup.serving("churn-v2")
+    lease.__enter__()
+    assert sup.retire("churn-v2", drain_timeout_s=0.05) is False
+    assert client.calls == [("unload", "churn-v2")]
+    lease.__exit__(None, None, None)
+    assert not sup._inflight

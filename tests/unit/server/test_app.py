@@ -118,3 +118,35 @@ def test_unknown_route_uses_the_envelope(client_and_token: tuple[TestClient, str
     r = client.get("/api/v1/nope", headers=auth(token))
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "not_found"
+
+
+def test_whoami_names_the_token_and_its_role_in_the_servers_project(
+    client_and_token: tuple[TestClient, str],
+) -> None:
+    client, token = client_and_token
+    assert client.get("/api/v1/whoami").status_code == 401
+    me = client.get("/api/v1/whoami", headers=auth(token))
+    assert me.status_code == 200, me.text
+    body = me.json()
+    assert body["project"] == "t" and body["role"] == "admin"
+    assert body["name"] and body["kind"] != "anonymous"
+
+
+def test_server_starts_when_a_deployment_cannot_be_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shipyard.errors import OperationFailed
+
+    result = init_workspace(tmp_path / "ws", project="t")
+    ws = Workspace.open(result.root)
+
+    def broken() -> None:
+        raise OperationFailed("some deployments could not be served: churn: model churn v9 not found")
+
+    monkeypatch.setattr(ws.deployments, "ensure_serving", broken)
+    with caplog.at_level("ERROR", logger="shipyard.server.app"):
+        with TestClient(create_app(ws, serve_deployments=True)) as client:
+            assert client.get("/api/v1/health").status_code == 200
+            assert client.get("/api/v1/whoami", headers=auth(result.token)).json()["project"] == "t"
+            assert "churn v9 not found" in client.app.state.serving_error  # type: ignore[attr-defined]
+    assert "the server starts without it" in caplog.text and "churn v9" in caplog.text
