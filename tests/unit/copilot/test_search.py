@@ -90,3 +90,24 @@ def test_containment_rule(hits: list[tuple[str, str, float, str]], order: list[s
     ranked = containment([_hit(*h) for h in hits])
     assert [r.payload["name"] for r in ranked] == order
     assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
+
+
+def test_feedback_moves_the_query_toward_the_first_hit_of_the_callers_projects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    idx = HybridIndex()
+    empty = lexical.document_vector("")
+    idx.put("first", {"project": "p1"}, unit(1, 0.5, 0), empty)
+    idx.put("near_first", {"project": "p1"}, unit(0.6, 1, 0), empty)
+    idx.put("off_topic", {"project": "p1"}, unit(0.65, 0, 1), empty)
+    # Another project's point equal to the query: were it fed back, the query would not move at all.
+    idx.put("other", {"project": "p2"}, unit(1, 0, 0), empty)
+
+    ranked = [h.point_id for h in idx.search(unit(1, 0, 0), [], ["p1"], 10)]
+    assert ranked == ["first", "near_first", "off_topic"]
+    monkeypatch.setattr(search, "FEEDBACK", 0.0)
+    assert [h.point_id for h in idx.search(unit(1, 0, 0), [], ["p1"], 10)] == [
+        "first",
+        "off_topic",
+        "near_first",
+    ]
