@@ -48,6 +48,7 @@ class TritonSupervisor:
         self._inflight: Counter[str] = Counter()
         self._drained = threading.Condition()
         self._lock = threading.RLock()
+        self._load_lock = threading.Lock()
         self._restart: threading.Thread | None = None
         self.last_restart_error: ShipyardError | None = None
 
@@ -94,9 +95,12 @@ class TritonSupervisor:
         """A client on which ``triton_model`` is loaded (loading it once after each server start)."""
         client = self.client(fail_fast=fail_fast)
         if triton_model not in self.loaded:
-            if not client.is_model_ready(triton_model):
-                client.load_model(triton_model)
-            self.loaded.add(triton_model)
+            # After a restart every request thread finds its model unloaded: one of them loads it.
+            with self._load_lock:
+                if triton_model not in self.loaded:
+                    if not client.is_model_ready(triton_model):
+                        client.load_model(triton_model)
+                    self.loaded.add(triton_model)
         return client
 
     @contextmanager
