@@ -51,12 +51,7 @@ def run(requests_per_client: int = 150) -> dict[str, Any]:
     rows = frame[FEATURES].to_numpy(np.float32)[: requests_per_client * max(CLIENTS)]
 
     tmp = Path(tempfile.mkdtemp(prefix="shipyard-bench-serving-"))
-    # The deployed model batches (opt-in); an unbatched copy is served beside it for the comparison.
-    (tmp / "shipyard.toml").write_text(
-        default_toml("bench").replace(
-            "[serving.batching]\nmax_batch_size = 0", "[serving.batching]\nmax_batch_size = 64"
-        )
-    )
+    (tmp / "shipyard.toml").write_text(default_toml("bench"))
     ws = Workspace.open(tmp)
     mlflow_proc = None
     try:

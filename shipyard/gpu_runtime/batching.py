@@ -6,10 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-# Off by default: with the python backend, a model swap (rollback/redeploy) under concurrent batched load wedged
-# Triton once in CI (every later infer timed out); opt in with [serving.batching] max_batch_size = 64.
-DEFAULT_MAX_BATCH_SIZE = 0
-RECOMMENDED_MAX_BATCH_SIZE = 64
+DEFAULT_MAX_BATCH_SIZE = 64
 # 100 us: at 8 concurrent clients it beat both no delay and no batching (benchmarks/bench_serving.py), and a
 # lone request waits at most this long.
 DEFAULT_QUEUE_DELAY_US = 100

@@ -83,7 +83,7 @@ class FakeFeatures:
 @pytest.fixture(scope="session")
 def serving_workspace(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Callable[..., Workspace]]:
+) -> Iterator[Callable[[str, pd.DataFrame], Workspace]]:
     """A factory of churn workspaces for serving tests, with online features faked from ``frame``.
 
     Serving tests exercise Triton alone; the end-to-end demo test drives predict through the real Feast store.
@@ -91,14 +91,9 @@ def serving_workspace(
     """
     opened: list[Workspace] = []
 
-    def make(prefix: str, frame: pd.DataFrame, max_batch_size: int = 0) -> Workspace:
+    def make(prefix: str, frame: pd.DataFrame) -> Workspace:
         root = tmp_path_factory.mktemp(prefix)
-        text = default_toml("churn")
-        off = "[serving.batching]\nmax_batch_size = 0\n"
-        assert off in text
-        (root / "shipyard.toml").write_text(
-            text.replace(off, f"[serving.batching]\nmax_batch_size = {max_batch_size}\n")
-        )
+        (root / "shipyard.toml").write_text(default_toml("churn"))
         ws = Workspace.open(root)
         ws.__dict__["features"] = FakeFeatures(frame)
         opened.append(ws)

@@ -56,8 +56,10 @@ def frame(synthetic_churn_frame: Callable[..., pd.DataFrame]) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def ws(serving_workspace: Callable[..., Workspace], frame: pd.DataFrame) -> Iterator[Workspace]:
-    w = serving_workspace("serving-ws", frame, max_batch_size=64)
+def ws(
+    serving_workspace: Callable[[str, pd.DataFrame], Workspace], frame: pd.DataFrame
+) -> Iterator[Workspace]:
+    w = serving_workspace("serving-ws", frame)
     _log(w, frame)
     yield w
     w.close()
@@ -76,7 +78,7 @@ def test_triton_client_matches_onnxruntime_and_stop_leaves_nothing(
 ) -> None:
     model = LogisticRegression().fit(frame[FEATURES], frame["churned"])
     exported = export_classifier(model, len(FEATURES))
-    write_model(tmp_path / "models", "direct", exported, ServingOptions(max_batch_size=64))
+    write_model(tmp_path / "models", "direct", exported, ServingOptions())
     shm_before = _shm_regions()
     server = TritonServer(tmp_path / "models", tmp_path / "triton", startup_timeout_s=60)
     server.start()

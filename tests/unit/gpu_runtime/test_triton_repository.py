@@ -28,12 +28,11 @@ def exported(classifier: LogisticRegression) -> OnnxModel:
 
 
 def test_python_backend_config_runs_model_py_on_cpu(exported: OnnxModel) -> None:
-    options = ServingOptions(backend="python", gpus=2, max_batch_size=64, max_queue_delay_us=100)
-    text = render_config("churn-v1", exported, options)
+    text = render_config("churn-v1", exported, ServingOptions(backend="python", gpus=2))
     assert 'name: "churn-v1"' in text
     assert 'backend: "python"' in text
     assert "platform" not in text
-    # Dynamic batching: dims leave out the batch dimension; model.py returns the label as [rows, 1].
+    # Dynamic batching by default: dims leave out the batch dimension; model.py returns the label as [rows, 1].
     assert "max_batch_size: 64" in text
     assert "dynamic_batching { max_queue_delay_microseconds: 100 }" in text
     assert '{ name: "input" data_type: TYPE_FP32 dims: [ 4 ] }' in text
@@ -63,11 +62,6 @@ def test_onnxruntime_backend_batches_and_reshapes_the_label(exported: OnnxModel)
     assert '{ name: "probabilities" data_type: TYPE_FP32 dims: [ 2 ] }' in text
     # ONNX Runtime produces the label as [rows]: declared [1] per row, reshaped to a scalar for the model.
     assert '{ name: "label" data_type: TYPE_INT64 dims: [ 1 ] reshape: { shape: [ ] } }' in text
-
-
-def test_batching_is_off_by_default(exported: OnnxModel) -> None:
-    text = render_config("m", exported, ServingOptions(backend="python"))
-    assert "max_batch_size: 0" in text and "dynamic_batching" not in text
 
 
 @pytest.mark.parametrize("backend", ["python", "onnxruntime"])
