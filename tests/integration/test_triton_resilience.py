@@ -178,6 +178,13 @@ def test_deploy_killed_midway_is_completed_by_the_next_deploy(
     assert ws.deployments.predict("churn", [{"customer_id": 100_004}]).model_version == version
 
 
+def _diagnostics(ws: Workspace) -> str:
+    """What a failed swap leaves for the reader: machine load and the end of the Triton log."""
+    server = ws.deployments.triton_server
+    tail = server.log_path.read_text(errors="replace").splitlines()[-40:] if server is not None else []
+    return f"load average {os.getloadavg()}; tritonserver.log tail:\n" + "\n".join(tail)
+
+
 def test_rollback_under_load_fails_no_request(ws: Workspace) -> None:
     import threading
 
@@ -206,7 +213,7 @@ def test_rollback_under_load_fails_no_request(ws: Workspace) -> None:
         stop.set()
         for t in threads:
             t.join(timeout=30)
-    assert failures == [], failures[:3]
+    assert failures == [], f"{failures[:3]}\n{_diagnostics(ws)}"
     assert dep.model_version != before
     assert versions[0] == before and versions[-1] == dep.model_version
     assert len(versions) > 20
