@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from shipyard.workspace import Workspace
 
 
+_SCHEMA_LOCK_TIMEOUT_S = 120.0
+
+
 class RegistryService:
     """Registers sklearn models in the workspace's MLflow, with lineage, and hands them back verified."""
 
@@ -66,17 +69,47 @@ class RegistryService:
         from mlflow import MlflowClient
 
         quiet_mlflow_logging()
-        if self.tracking_uri.startswith("sqlite:///"):
-            Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-            client.search_experiments(max_results=1)
+            with self._schema_lock():
+                client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+                # Both stores create or upgrade their tables on first use: do it while holding the lock.
+                client.search_experiments(max_results=1)
+                client.search_registered_models(max_results=1)
+        except EngineUnavailable:
+            raise
         except Exception as exc:  # noqa: BLE001 - any backend failure means MLflow is unusable here
             raise EngineUnavailable(
                 f"MLflow at {self.tracking_uri} cannot be opened: {exc}; check [mlflow] tracking_uri "
                 "in shipyard.toml"
             ) from exc
         return client
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        """Serialise MLflow's table creation on a SQLite file across processes.
+
+        Two processes opening a fresh workspace at once (JupyterLab and the CLI, say) would both run MLflow's
+        migrations, and all but one fail ("duplicate column name"). A server backend migrates itself.
+        """
+        if not self.tracking_uri.startswith("sqlite:///"):
+            yield
+            return
+        from filelock import FileLock, Timeout
+
+        db = Path(self.tracking_uri.removeprefix("sqlite:///"))
+        db.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(db.with_name(db.name + ".lock")))
+        try:
+            lock.acquire(timeout=_SCHEMA_LOCK_TIMEOUT_S)
+        except Timeout as exc:
+            raise EngineUnavailable(
+                f"another process has held {lock.lock_file} for {_SCHEMA_LOCK_TIMEOUT_S:.0f} s while opening "
+                f"{db}; wait for it, or remove the lock file if no Shipyard process is running"
+            ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
 
     @cached_property
     def experiment_id(self) -> str:

@@ -205,3 +205,40 @@ def test_versions_without_shipyard_hashes_are_refused(ws: Workspace, v1: ModelVe
     info = ws.registry.resolve("foreign", "1")
     with pytest.raises(OperationFailed, match="no recorded sha256"):
         ws.registry.load_model(info)
+
+
+_OPEN_AT_ONCE = """
+import sys, time
+from shipyard.workspace import Workspace
+
+root, start = sys.argv[1], float(sys.argv[2])
+registry = Workspace.open(root).registry
+while time.time() < start:
+    time.sleep(0.001)
+print(registry.experiment_id)
+"""
+
+
+def test_processes_opening_a_fresh_workspace_at_once_all_get_mlflow(tmp_path: Path) -> None:
+    """MLflow migrates a new SQLite file on first use; without the lock all but one opener failed."""
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "shipyard.toml").write_text(default_toml("race"))
+    start = time.time() + 3  # every process is imported and waiting by then
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_AT_ONCE, str(root), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-600:] for _, err in outs]
+    # One experiment for the project, whichever process created it.
+    assert len({out.strip() for out, _ in outs}) == 1
