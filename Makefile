@@ -9,8 +9,9 @@ PIP_CONSTRAINT_FILE := constraints.txt
 
 # Debian packages the tests start for real (redis-server for Feast's Redis online store, chromium for the
 # JupyterLab browser tests; playwright-core drives it, no browser download).
-# code-server (the VS Code end-to-end test) compiles native modules against these headers.
-SYSDEPS := redis-server chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config
+# code-server (the VS Code end-to-end test) compiles native modules against these headers; postgresql runs the
+# metadata store's PostgreSQL test (a throwaway cluster per test module).
+SYSDEPS := redis-server chromium postgresql libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config
 # The root package.json workspaces (labextension, vscode_ext) install with one `jlpm install`; the JupyterLab
 # extension is rebuilt when its sources change.
 LABEXT_STAMP := $(VENV)/.labext-built
