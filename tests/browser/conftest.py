@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.notebooks import tagged_notebook
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,26 +47,13 @@ def _free_port() -> int:
 
 
 def _tiny_notebook() -> dict[str, object]:
-    def cell(cell_id: str, source: str, tags: list[str]) -> dict[str, object]:
-        return {
-            "cell_type": "code",
-            "id": cell_id,
-            "metadata": {"tags": tags},
-            "source": source,
-            "outputs": [],
-            "execution_count": None,
-        }
-
-    return {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "cells": [
-            cell("make", "x = 21", ["step:make"]),
-            cell("double", "y = x * 2\nassert y == 42", ["step:double", "after:make"]),
-            cell("extra", "z = 0", ["step:extra"]),
-        ],
-    }
+    return tagged_notebook(
+        [
+            ("make", "x = 21", ["step:make"]),
+            ("double", "y = x * 2\nassert y == 42", ["step:double", "after:make"]),
+            ("extra", "z = 0", ["step:extra"]),
+        ]
+    )
 
 
 def _make_workspace(root: Path) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.notebooks import tagged_notebook
+
 pytestmark = pytest.mark.browser
 
 
@@ -54,26 +56,13 @@ def test_monitoring_view_opens(lab: Any, drive: Callable[[str], list[dict[str, o
 
 
 def _chips_notebook() -> dict[str, object]:
-    def cell(cell_id: str, source: str, tags: list[str]) -> dict[str, object]:
-        return {
-            "cell_type": "code",
-            "id": cell_id,
-            "metadata": {"tags": tags},
-            "source": source,
-            "outputs": [],
-            "execution_count": None,
-        }
-
-    return {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "cells": [
-            cell("load", "x = 1", ["step:load"]),
-            cell("note", "# scratch", ["skip"]),
-            cell("train", "y = x + 1", ["step:train"]),
-        ],
-    }
+    return tagged_notebook(
+        [
+            ("load", "x = 1", ["step:load"]),
+            ("note", "# scratch", ["skip"]),
+            ("train", "y = x + 1", ["step:train"]),
+        ]
+    )
 
 
 def test_cell_tag_chips_add_edit_remove_and_refuse_bad_tags(

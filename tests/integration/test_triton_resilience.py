@@ -20,31 +20,13 @@ from typing import Any
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sklearn.linear_model import LogisticRegression
 
 from shipyard.gpu_runtime.deployment_history import read_pending
-from shipyard.registry.models import ModelVersionInfo
 from shipyard.server.app import create_app
 from shipyard.workspace import Workspace
+from tests.churn_models import log_churn_model
 
 pytestmark = pytest.mark.integration
-
-FEATURES = ["monthly_charge", "txn_count_30d", "refunds_30d"]
-REFS = ["customer_profile:monthly_charge", "customer_activity:txn_count_30d", "customer_activity:refunds_30d"]
-
-
-def _log(ws: Workspace, frame: pd.DataFrame, c: float) -> ModelVersionInfo:
-    model = LogisticRegression(C=c, max_iter=500).fit(frame[FEATURES], frame["churned"])
-    return ws.registry.log_model(
-        model,
-        name="churn",
-        training_frame=frame,
-        feature_columns=FEATURES,
-        target="churned",
-        feature_refs=REFS,
-        metrics={"auc": 0.8},
-        params={"C": c},
-    )
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +40,7 @@ def ws(
 ) -> Iterator[Workspace]:
     w = serving_workspace("resilience-ws", frame)
     for c in (1.0, 0.05):
-        _log(w, frame, c)
+        log_churn_model(w, frame, c=c)
     w.deployments.deploy("churn", "1")
     yield w
     w.close()

@@ -28,6 +28,7 @@ from shipyard.gpu_runtime.triton_repository import ServingOptions, write_model
 from shipyard.gpu_runtime.triton_server import TritonServer
 from shipyard.registry.models import ModelVersionInfo
 from shipyard.workspace import Workspace
+from tests.churn_models import log_churn_model
 
 pytestmark = pytest.mark.integration
 
@@ -37,17 +38,8 @@ SHM = Path("/dev/shm")
 
 
 def _log(ws: Workspace, frame: pd.DataFrame, *, name: str = "churn", c: float = 1.0) -> ModelVersionInfo:
-    model = LogisticRegression(C=c, max_iter=500).fit(frame[FEATURES], frame["churned"])
-    return ws.registry.log_model(
-        model,
-        name=name,
-        training_frame=frame,
-        feature_columns=FEATURES,
-        target="churned",
-        feature_refs=REFS,
-        metrics={"auc": 0.8},
-        params={"C": c},
-    )
+    # REFS lists the features in another order than the model's columns: deploy must align them.
+    return log_churn_model(ws, frame, c=c, name=name, refs=REFS)
 
 
 @pytest.fixture(scope="module")

@@ -21,11 +21,10 @@ from shipyard.errors import NotFound
 from shipyard.governance.service import governance_for
 from shipyard.workspace import Workspace
 from shipyard.workspace_init import init_workspace
+from tests.churn_models import FEATURES, log_churn_model
 
 pytestmark = pytest.mark.integration
 
-FEATURES = ["monthly_charge", "txn_count_30d", "refunds_30d"]
-REFS = ["customer_profile:monthly_charge", "customer_activity:txn_count_30d", "customer_activity:refunds_30d"]
 ROWS = [{"monthly_charge": 70.0, "txn_count_30d": 3.0, "refunds_30d": 1.0}]
 
 
@@ -74,17 +73,7 @@ def test_kill_9_mid_deploy_leaves_no_half_written_deployment(
     with Workspace.open(root) as ws:
         frame = _frame()
         for c in (1.0, 0.05):
-            model = _fit(frame, c)
-            ws.registry.log_model(
-                model,
-                name="churn",
-                training_frame=frame,
-                feature_columns=FEATURES,
-                target="churned",
-                feature_refs=REFS,
-                metrics={"auc": 0.8},
-                params={"C": c},
-            )
+            log_churn_model(ws, frame, c=c)
         repo = ws.path(ws.config.serving.model_repository)
         pending = ws.state_dir / "deployments" / "churn" / "pending.json"
 
@@ -126,12 +115,6 @@ def test_kill_9_mid_deploy_leaves_no_half_written_deployment(
     )
     assert answer.status_code == 200 and answer.json()["model_version"] == "1", answer.text
     _audit_ok(root, "deployments.deploy")
-
-
-def _fit(frame: pd.DataFrame, c: float) -> Any:
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=c, max_iter=500).fit(frame[FEATURES], frame["churned"])
 
 
 def _online(root: Path) -> dict[str, tuple[datetime | None, list[dict[str, Any]]]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,15 +14,6 @@ from sklearn.linear_model import LogisticRegression
 from shipyard.errors import InvalidInput
 from shipyard.jupyter_ext.magics.deploy import STAGE_LABELS, Rows, parse_deploy_line
 from shipyard.workspace import Workspace
-
-
-@pytest.fixture()
-def shell(workspace_dir: Path) -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "shipyard")
-    ip.run_line_magic("shipyard_workspace", str(workspace_dir))
-    yield ip
-    InteractiveShell.clear_instance()
 
 
 class fake_deployments:  # noqa: N801 - fakes are named fake_* by house rule

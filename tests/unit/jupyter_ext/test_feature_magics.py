@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -44,12 +43,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def shell(root: Path) -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "shipyard")
-    ip.run_line_magic("shipyard_workspace", str(root))
-    yield ip
-    InteractiveShell.clear_instance()
+def magic_workspace(root: Path) -> Path:
+    return root
 
 
 def test_search_and_show_render_html_and_text(shell: InteractiveShell, root: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def shell(root: Path) -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "shipyard")
-    ip.run_line_magic("shipyard_workspace", str(root))
-    yield ip
-    InteractiveShell.clear_instance()
+def magic_workspace(root: Path) -> Path:
+    return root
 
 
 def _chain(root: Path) -> list[tuple[str, str, str, str, dict[str, Any]]]:

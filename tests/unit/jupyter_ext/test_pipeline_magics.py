@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,15 +32,6 @@ def _notebook(cells: list[tuple[str, list[str]]]) -> str:
             ],
         }
     )
-
-
-@pytest.fixture()
-def shell(workspace_dir: Path) -> Iterator[InteractiveShell]:
-    ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "shipyard")
-    ip.run_line_magic("shipyard_workspace", str(workspace_dir))
-    yield ip
-    InteractiveShell.clear_instance()
 
 
 def test_help_lists_every_subcommand(shell: InteractiveShell) -> None:
