@@ -32,7 +32,7 @@ from shipyard.gpu_runtime.onnx_export import INPUT_NAME, OnnxModel, export_class
 from shipyard.gpu_runtime.predictions import PredictionResult, predict_rows
 from shipyard.gpu_runtime.serving_backend import runtime_of_model
 from shipyard.gpu_runtime.triton_repository import ServingOptions, remove_leftovers, remove_model, write_model
-from shipyard.gpu_runtime.triton_supervisor import TritonSupervisor
+from shipyard.gpu_runtime.triton_supervisor import ModelRetired, TritonSupervisor
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -407,13 +407,16 @@ class DeploymentService:
     ) -> PredictionResult:
         try:
             return predict_rows(self.ws, dep, entities, self._serving, started, rows)
-        except OperationFailed:
+        except OperationFailed as exc:
             # A redeploy or rollback may have retired the model this request looked up a moment earlier:
             # answer from the version now recorded instead of failing the request mid-swap.
             self._recent.pop(dep.name, None)
             current = self._cached(dep.name)
             if current.triton_model == dep.triton_model:
-                raise
+                if not isinstance(exc, ModelRetired) or self._deploy_lock.locked():
+                    raise  # a real failure, or this process is deleting/replacing it right now
+                # Retired here, yet recorded as current: another process deployed this version again.
+                self._supervisor.unretire(dep.triton_model)
             return predict_rows(self.ws, current, entities, self._serving, started, rows)
 
     def close(self) -> None:

@@ -6,9 +6,12 @@ import ctypes
 import ctypes.util
 import os
 import signal
+import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 _PROC = Path("/proc")
 _PR_SET_PDEATHSIG = 1
@@ -22,10 +25,40 @@ def in_main_thread() -> bool:
 def die_with_parent() -> None:
     """In a forked child: ask the kernel to SIGTERM us when the parent dies (even by SIGKILL).
 
-    The signal fires when the *thread* that forked exits, so callers use it only from the main thread.
+    The signal fires when the *thread* that forked exits, so only a thread that lives as long as the process
+    may fork such a child: the main thread, or the spawner thread of ``popen_dying_with_parent``.
     """
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_spawner: ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def popen_dying_with_parent(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """``subprocess.Popen`` whose child gets SIGTERM when this process dies, even by SIGKILL.
+
+    A server started from a request or restart thread would otherwise outlive a killed parent (that thread
+    may be gone long before), so off the main thread the fork happens on one spawner thread that lives until
+    interpreter shutdown (a ThreadPoolExecutor worker never exits while idle).
+    """
+    global _spawner
+    if in_main_thread():
+        return subprocess.Popen(args, preexec_fn=die_with_parent, **kwargs)
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shipyard-spawner")
+        spawner = _spawner
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(args, preexec_fn=die_with_parent, **kwargs)
+
+    try:
+        future = spawner.submit(spawn)
+    except RuntimeError:  # the interpreter is shutting down: no thread outlives this call anyway
+        return subprocess.Popen(args, **kwargs)
+    return future.result()
 
 
 def _stat(pid: int) -> list[str] | None:

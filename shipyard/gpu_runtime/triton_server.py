@@ -137,7 +137,7 @@ class TritonServer:
         self._log = self.log_path.open("wb")
         started = time.monotonic()
         try:
-            self._proc = subprocess.Popen(
+            self._proc = processes.popen_dying_with_parent(
                 args,
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
@@ -146,7 +146,6 @@ class TritonServer:
                 cwd=self.work_dir,
                 # Own process group: stop() signals the server and its stubs together.
                 start_new_session=True,
-                preexec_fn=processes.die_with_parent if processes.in_main_thread() else None,
             )
         except OSError as exc:
             self._close_log()

@@ -128,6 +128,11 @@ class TritonSupervisor:
             self.retired.discard(triton_model)
         self.loaded.add(triton_model)
 
+    def unretire(self, triton_model: str) -> None:
+        """Let ``triton_model`` serve again (loaded on the next request): another process recorded it as current."""
+        with self._drained:
+            self.retired.discard(triton_model)
+
     def retire(self, triton_model: str, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> bool:
         """Stop new requests to ``triton_model``, wait for those on it, then unload it.
 

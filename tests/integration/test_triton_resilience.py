@@ -236,3 +236,28 @@ def test_streamed_deploy_reports_each_stage_then_the_deployment(
     assert set(started) <= set(events[-1][1]["stage_seconds"])
     assert ws.deployments.get("churn-streamed").model_version == "1"
     assert ws.deployments.predict("churn-streamed", [{"customer_id": 100_001}]).predictions
+
+
+_DEPLOY = textwrap.dedent(
+    """
+    import sys
+    from shipyard.workspace import Workspace
+
+    ws = Workspace.open(sys.argv[1])
+    ws.deployments.deploy("churn", sys.argv[2])
+    ws.close()
+    """
+)
+
+
+def test_a_version_this_process_retired_serves_again_once_another_process_redeploys_it(ws: Workspace) -> None:
+    current = ws.deployments.get("churn").model_version
+    other = "2" if current == "1" else "1"
+    ws.deployments.deploy("churn", other)  # this process retires churn-v{current}
+    assert ws.deployments.predict("churn", [{"customer_id": 100_020}]).model_version == other
+    proc = subprocess.run(
+        [sys.executable, "-c", _DEPLOY, str(ws.root), current], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    time.sleep(1.1)  # past the deployment lookup's one-second cache
+    assert ws.deployments.predict("churn", [{"customer_id": 100_021}]).model_version == current

@@ -19,6 +19,7 @@ import pytest
 
 from shipyard.errors import NotFound
 from shipyard.governance.service import governance_for
+from shipyard.gpu_runtime import processes
 from shipyard.workspace import Workspace
 from shipyard.workspace_init import init_workspace
 from tests.churn_models import FEATURES, log_churn_model
@@ -86,6 +87,8 @@ def test_kill_9_mid_deploy_leaves_no_half_written_deployment(
         server.kill_9()
         server.reap()
         thread.join(timeout=30)
+        # The Triton the killed server started (on a request thread) goes with it, not orphaned.
+        _wait_for(lambda: not _tritons_of(root), "the killed server's Triton to exit", timeout=30)
 
     # 1. The first deploy dies midway: after restart there is no deployment, not a half-written one.
     deploy_killed(shipyard_server(root), "1")
@@ -115,6 +118,22 @@ def test_kill_9_mid_deploy_leaves_no_half_written_deployment(
     )
     assert answer.status_code == 200 and answer.json()["model_version"] == "1", answer.text
     _audit_ok(root, "deployments.deploy")
+
+
+def _tritons_of(root: Path) -> list[int]:
+    """Live tritonserver processes serving a model repository under ``root``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"tritonserver") and any(str(root).encode() in a for a in argv):
+            if processes.is_alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
 
 
 def _online(root: Path) -> dict[str, tuple[datetime | None, list[dict[str, Any]]]]:

@@ -55,3 +55,35 @@ def test_signal_group_tolerates_missing_groups() -> None:
     proc.wait()
     processes.signal_group(proc.pid, 15)  # no error for a group that is gone
     assert processes.start_time(proc.pid) is None
+
+
+_SPAWN_FROM_A_THREAD = """
+import subprocess, sys, threading, time
+from shipyard.gpu_runtime.processes import popen_dying_with_parent
+
+def start():
+    child = popen_dying_with_parent(["sleep", "120"], stdout=subprocess.DEVNULL)
+    print(child.pid, flush=True)
+
+worker = threading.Thread(target=start)  # a request thread that ends right after starting the server
+worker.start()
+worker.join()
+time.sleep(120)
+"""
+
+
+def test_a_child_started_off_the_main_thread_outlives_that_thread_and_dies_with_the_process() -> None:
+    parent = subprocess.Popen([sys.executable, "-c", _SPAWN_FROM_A_THREAD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        time.sleep(0.5)
+        assert processes.is_alive(child), "the child died with the thread that asked for it"
+        parent.kill()  # SIGKILL: no atexit, no cleanup in the parent
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while processes.is_alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not processes.is_alive(child), "the child outlived its SIGKILLed parent"
+    finally:
+        parent.kill()
